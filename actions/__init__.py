@@ -1,0 +1,1 @@
+"""The Cramp Coach action server package (rasa-sdk only; never imports rasa)."""

@@ -1,0 +1,327 @@
+"""Loading and validating the curated knowledge file.
+
+The file is read once, when the action server starts; a broken file stops the server
+with an error naming the entry and the field, because a health assistant that answers
+from half a knowledge base is worse than one that refuses to start.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import yaml
+
+KNOWLEDGE_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "entries.yml"
+
+ROUTE_ENTITIES = ("population", "medication", "body_part")
+ADVICE_KEYS = (
+    "pharmacist",
+    "doctor_decides",
+    "keep_taking_medicines",
+    "pregnancy_warning_signs",
+)
+REQUIRED_ENTRY_IDS = (
+    "what_is_cramp",
+    "causes_general",
+    "causes_pregnancy",
+    "causes_elderly",
+    "causes_women",
+    "causes_men",
+    "causes_sport",
+    "causes_medication",
+    "related_conditions",
+    "cramps_arms",
+    "toe_cramps",
+    "first_aid",
+    "medications",
+    "medication_minerals",
+    "medication_muscle_relaxants",
+    "medication_painkillers",
+    "medication_venous",
+    "vitamins",
+    "prevention",
+    "diet",
+    "exercises",
+    "folk_remedies",
+    "when_to_see_doctor",
+    "diagnosis",
+    "restless_legs",
+    "prognosis",
+)
+_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+_REFERENCE_PATTERN = re.compile(r"^R\d{1,2}$")
+_MASSAGE_PATTERN = re.compile(r"\b(massag\w*|rub\w*)\b", re.IGNORECASE)
+# Chat-sized: a short paragraph or a handful of bullets.
+MAX_ANSWER_CHARS = 700
+MAX_BULLETS = 6
+
+
+def suggests_massage(text: str) -> bool:
+    """True when a sentence mentions rubbing or massage other than to warn against it."""
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
+        if _MASSAGE_PATTERN.search(sentence) and not re.search(
+            r"\b(don't|do not|never|not|no)\b", sentence, re.IGNORECASE
+        ):
+            return True
+    return False
+
+
+class KnowledgeError(ValueError):
+    """The knowledge file is unusable; the message names the entry and the field."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """An intent plus the entity values that lead to an entry."""
+
+    intent: str
+    entities: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+
+    def matches(self, intent: str, entities: Mapping[str, Iterable[str]]) -> bool:
+        if intent != self.intent:
+            return False
+        return all(
+            set(entities.get(name, ())) & set(values)
+            for name, values in self.entities.items()
+        )
+
+    @property
+    def specificity(self) -> int:
+        return len(self.entities)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One curated answer with its provenance."""
+
+    id: str
+    title: str
+    answer: str
+    source: str
+    reviewed: datetime.date
+    references: Tuple[str, ...]
+    routes: Tuple[Route, ...]
+    more: Optional[str] = None
+    advice: Tuple[str, ...] = ()
+    cautions: Tuple[str, ...] = ()
+    answer_clot_safe: Optional[str] = None
+
+    def texts(self) -> List[str]:
+        """Every text of the entry a person may read."""
+        return [t for t in (self.answer, self.more, self.answer_clot_safe) if t]
+
+    def answer_for(self, clot_suspected: bool) -> str:
+        if clot_suspected and self.answer_clot_safe:
+            return self.answer_clot_safe
+        return self.answer
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """All entries, indexed by id, plus the entity vocabulary."""
+
+    entries: Mapping[str, Entry]
+    vocabulary: Mapping[str, Mapping[str, Tuple[str, ...]]]
+
+    def get(self, entry_id: str) -> Optional[Entry]:
+        return self.entries.get(entry_id)
+
+    def find(
+        self, intent: str, entities: Mapping[str, Iterable[str]]
+    ) -> Optional[Entry]:
+        """The entry whose most specific route matches, or None."""
+        best: Optional[Tuple[int, Entry]] = None
+        for entry in self.entries.values():
+            for route in entry.routes:
+                if route.matches(intent, entities):
+                    if best is None or route.specificity > best[0]:
+                        best = (route.specificity, entry)
+        return best[1] if best else None
+
+    def find_by_entities(self, entities: Mapping[str, Iterable[str]]) -> Optional[Entry]:
+        """An entry reachable through one of these entity values, whatever the intent."""
+        for entry in self.entries.values():
+            for route in entry.routes:
+                if route.entities and all(
+                    set(entities.get(name, ())) & set(values)
+                    for name, values in route.entities.items()
+                ):
+                    return entry
+        return None
+
+
+def _fail(where: str, field_name: str, problem: str) -> KnowledgeError:
+    return KnowledgeError(f"entry '{where}', field '{field_name}': {problem}")
+
+
+def _text(raw: Mapping[str, Any], where: str, name: str, required: bool = True) -> Optional[str]:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise _fail(where, name, "is missing")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(where, name, "must be non-empty text")
+    return value.strip()
+
+
+def _string_list(raw: Mapping[str, Any], where: str, name: str) -> Tuple[str, ...]:
+    value = raw.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(where, name, "must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _check_chat_size(text: str, where: str, name: str) -> None:
+    if len(text) > MAX_ANSWER_CHARS:
+        raise _fail(where, name, f"is {len(text)} characters; keep it under {MAX_ANSWER_CHARS}")
+    bullets = sum(1 for line in text.splitlines() if line.lstrip().startswith("•"))
+    if bullets > MAX_BULLETS:
+        raise _fail(where, name, f"has {bullets} bullets; keep it to {MAX_BULLETS}")
+
+
+def _parse_routes(raw: Mapping[str, Any], where: str) -> Tuple[Route, ...]:
+    routes = raw.get("routes")
+    if not isinstance(routes, list) or not routes:
+        raise _fail(where, "routes", "must list at least one route")
+    parsed = []
+    for number, route in enumerate(routes, start=1):
+        label = f"routes[{number}]"
+        if not isinstance(route, dict) or not isinstance(route.get("intent"), str):
+            raise _fail(where, label, "needs an 'intent'")
+        unknown = set(route) - {"intent", *ROUTE_ENTITIES}
+        if unknown:
+            raise _fail(where, label, f"unknown keys {sorted(unknown)}")
+        entities = {}
+        for name in ROUTE_ENTITIES:
+            if name in route:
+                values = route[name]
+                values = [values] if isinstance(values, str) else values
+                if not isinstance(values, list) or not values:
+                    raise _fail(where, f"{label}.{name}", "must be a value or a list of values")
+                entities[name] = tuple(values)
+        parsed.append(Route(intent=route["intent"], entities=entities))
+    return tuple(parsed)
+
+
+def parse_entry(raw: Any, position: int) -> Entry:
+    """Validates one raw entry and turns it into an Entry."""
+    if not isinstance(raw, dict):
+        raise _fail(f"#{position}", "(entry)", "must be a mapping")
+    entry_id = raw.get("id")
+    where = entry_id if isinstance(entry_id, str) else f"#{position}"
+    if not isinstance(entry_id, str) or not _ID_PATTERN.match(entry_id):
+        raise _fail(where, "id", "must be a snake_case identifier")
+    known = {
+        "id", "title", "answer", "more", "source", "references", "reviewed",
+        "routes", "advice", "cautions", "answer_clot_safe",
+    }
+    unknown = set(raw) - known
+    if unknown:
+        raise _fail(where, sorted(unknown)[0], "is not a known field")
+
+    answer = _text(raw, where, "answer")
+    _check_chat_size(answer, where, "answer")
+    more = _text(raw, where, "more", required=False)
+    if more:
+        _check_chat_size(more, where, "more")
+        if suggests_massage(more):
+            raise _fail(where, "more", "may only mention massage as a warning")
+    clot_safe = _text(raw, where, "answer_clot_safe", required=False)
+    if clot_safe:
+        _check_chat_size(clot_safe, where, "answer_clot_safe")
+        if suggests_massage(clot_safe):
+            raise _fail(where, "answer_clot_safe", "must not suggest rubbing or massage")
+    elif _MASSAGE_PATTERN.search(answer):
+        raise _fail(where, "answer_clot_safe", "is needed because 'answer' mentions massage")
+
+    reviewed = raw.get("reviewed")
+    if not isinstance(reviewed, datetime.date):
+        raise _fail(where, "reviewed", "must be a date (YYYY-MM-DD)")
+    references = _string_list(raw, where, "references")
+    bad = [r for r in references if not _REFERENCE_PATTERN.match(r)]
+    if bad:
+        raise _fail(where, "references", f"{bad} are not R-numbers from curation-review.md")
+    source = _text(raw, where, "source")
+    if source == "none" and not references:
+        raise _fail(where, "references", "an entry the article lacks must cite references")
+    advice = _string_list(raw, where, "advice")
+    unknown_advice = set(advice) - set(ADVICE_KEYS)
+    if unknown_advice:
+        raise _fail(where, "advice", f"unknown advice {sorted(unknown_advice)}; use {ADVICE_KEYS}")
+
+    return Entry(
+        id=entry_id,
+        title=_text(raw, where, "title"),
+        answer=answer,
+        more=more,
+        source=source,
+        reviewed=reviewed,
+        references=references,
+        routes=_parse_routes(raw, where),
+        advice=advice,
+        cautions=_string_list(raw, where, "cautions"),
+        answer_clot_safe=clot_safe,
+    )
+
+
+def _parse_vocabulary(raw: Any) -> Dict[str, Dict[str, Tuple[str, ...]]]:
+    if not isinstance(raw, dict):
+        raise _fail("vocabulary", "(section)", "must map entity names to values")
+    vocabulary: Dict[str, Dict[str, Tuple[str, ...]]] = {}
+    for entity, values in raw.items():
+        if entity not in ROUTE_ENTITIES:
+            raise _fail("vocabulary", entity, f"unknown entity; use {ROUTE_ENTITIES}")
+        if not isinstance(values, dict):
+            raise _fail("vocabulary", entity, "must map values to phrase lists")
+        vocabulary[entity] = {}
+        for value, phrases in values.items():
+            if not isinstance(phrases, list) or not phrases:
+                raise _fail("vocabulary", f"{entity}.{value}", "must list phrases")
+            cleaned = tuple(str(p) for p in phrases)
+            if any(p != p.lower() or not p.strip() for p in cleaned):
+                raise _fail("vocabulary", f"{entity}.{value}", "phrases must be lowercase")
+            vocabulary[entity][value] = cleaned
+    return vocabulary
+
+
+def parse_knowledge(document: Any) -> KnowledgeBase:
+    """Validates a whole knowledge document (already parsed from YAML)."""
+    if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
+        raise _fail("(file)", "entries", "the file must have a list of entries")
+    entries: Dict[str, Entry] = {}
+    for position, raw in enumerate(document["entries"], start=1):
+        entry = parse_entry(raw, position)
+        if entry.id in entries:
+            raise _fail(entry.id, "id", "is used by two entries")
+        entries[entry.id] = entry
+    missing = [i for i in REQUIRED_ENTRY_IDS if i not in entries]
+    if missing:
+        raise _fail(missing[0], "id", "is a required entry id but is missing")
+    vocabulary = _parse_vocabulary(document.get("vocabulary"))
+    for entry in entries.values():
+        for route in entry.routes:
+            for name, values in route.entities.items():
+                unknown = [v for v in values if v not in vocabulary.get(name, {})]
+                if unknown:
+                    raise _fail(entry.id, "routes", f"{name} values {unknown} are not in the vocabulary")
+    return KnowledgeBase(entries=entries, vocabulary=vocabulary)
+
+
+def load_knowledge(path: Path = KNOWLEDGE_FILE) -> KnowledgeBase:
+    """Reads and validates the knowledge file; raises KnowledgeError naming what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except FileNotFoundError as error:
+        raise KnowledgeError(f"knowledge file not found: {path.resolve()}") from error
+    except yaml.YAMLError as error:
+        raise KnowledgeError(f"knowledge file {path.resolve()} is not valid YAML: {error}") from error
+    try:
+        return parse_knowledge(document)
+    except KnowledgeError as error:
+        raise KnowledgeError(f"{path.resolve()}: {error}") from None

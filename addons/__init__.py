@@ -1,0 +1,1 @@
+"""Rasa-side code: NLU components, the triage policy and channels (never imports actions)."""

@@ -1,0 +1,378 @@
+"""Red-flag detection: curated patterns (knowledge/red_flags.yml) matched with spaCy.
+
+Matching runs on normalised tokens (lowercase -> known misspelling -> lookup lemma), so
+"swolen calves" and "calf is swollen" meet the same pattern. Each match is then judged
+in its sentence: negated ("no swelling", "a clot was ruled out"), asked about ("can
+cramps cause swelling?") or reported. Reported signs combine into a level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span, Token
+
+PATTERNS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "red_flags.yml"
+LEVELS = ("routine", "urgent", "emergency")
+LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
+_GAP = [{"OP": "?"}] * 3
+_ALTERNATIVES = re.compile(r"\(([^()]*)\)")
+_NORM = "cc_norm"
+
+if not Token.has_extension(_NORM):
+    Token.set_extension(_NORM, default="")
+
+
+class RedFlagPatternError(ValueError):
+    """The pattern file is unusable; the message names the sign and the field."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the detector saw in one message."""
+
+    level: Optional[str] = None
+    reason: Optional[str] = None
+    signs: Tuple[str, ...] = ()
+    negated: Tuple[str, ...] = ()
+    asked_about: Tuple[str, ...] = ()
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {
+            "level": self.level,
+            "reason": self.reason,
+            "signs": list(self.signs),
+            "negated": list(self.negated),
+            "asked_about": list(self.asked_about),
+        }
+
+
+@dataclass(frozen=True)
+class Sign:
+    name: str
+    level: Optional[str]
+    reason: str
+    phrases: Tuple[str, ...]
+    regex: Tuple[re.Pattern, ...]
+    requires_in_sentence: Tuple[str, ...]
+    unless_in_sentence: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Combination:
+    signs: FrozenSet[str]
+    level: str
+    reason: str
+    replaces: FrozenSet[str] = field(default_factory=frozenset)
+
+
+def load_spec(path: Path = PATTERNS_FILE) -> Dict[str, Any]:
+    """The raw pattern document; validated when compiled."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            spec = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as error:
+        raise RedFlagPatternError(f"cannot read red-flag patterns {path.resolve()}: {error}") from error
+    if not isinstance(spec, dict) or not isinstance(spec.get("signs"), dict):
+        raise RedFlagPatternError(f"{path.resolve()}: needs a 'signs' mapping")
+    return spec
+
+
+def spec_fingerprint(path: Path = PATTERNS_FILE) -> str:
+    """Short hash of the pattern file and this module, for config.yml (retrains on change)."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def expand_alternatives(phrase: str) -> List[str]:
+    """'(a|b) c' -> ['a c', 'b c']; an empty alternative drops the word."""
+    parts = _ALTERNATIVES.split(phrase)
+    # Odd positions are alternative groups.
+    choices = [
+        part.split("|") if index % 2 else [part] for index, part in enumerate(parts)
+    ]
+    return [" ".join("".join(combo).split()) for combo in itertools.product(*choices)]
+
+
+class Normaliser:
+    """Lowercase, fix known misspellings, then take the lookup lemma."""
+
+    def __init__(self, nlp: Language, misspellings: Mapping[str, str]):
+        self._misspellings = dict(misspellings)
+        self._lemmas = None
+        if "lemmatizer" in nlp.pipe_names:
+            lookups = nlp.get_pipe("lemmatizer").lookups
+            if lookups.has_table("lemma_lookup"):
+                self._lemmas = lookups.get_table("lemma_lookup")
+
+    def __call__(self, word: str) -> str:
+        word = word.lower()
+        word = self._misspellings.get(word, word)
+        if self._lemmas is not None:
+            word = self._lemmas.get(word, word)
+        return word
+
+    def annotate(self, doc: Doc) -> None:
+        for token in doc:
+            token._.set(_NORM, self(token.text))
+
+
+class RedFlagRules:
+    """The compiled pattern file, ready to judge messages."""
+
+    def __init__(self, spec: Mapping[str, Any], nlp: Language):
+        self.nlp = nlp
+        misspellings = spec.get("misspellings") or {}
+        for wrong, right in misspellings.items():
+            if not isinstance(right, str) or len(str(right).split()) != 1:
+                raise RedFlagPatternError(f"misspellings: '{wrong}' must map to one word")
+        self.normalise = Normaliser(nlp, misspellings)
+        negation = spec.get("negation") or {}
+        self.window = int(negation.get("window", 5))
+        self.negation_before = self._phrase_set(negation.get("before", []))
+        self.negation_after = self._phrase_set(negation.get("after", []))
+        self.not_negation_followers = self._phrase_set(negation.get("not_negation_when_followed_by", []))
+        self.clause_breaks = self._phrase_set(negation.get("clause_breaks", []))
+        questions = spec.get("questions") or {}
+        self.question_starters = self._phrase_set(questions.get("starters", []))
+        self.hypothetical = self._phrase_set(questions.get("hypothetical", []))
+        self.report_markers = self._phrase_set(questions.get("report_markers", []))
+        self.strong_report_markers = self._phrase_set(questions.get("strong_report_markers", []))
+        self.signs = {name: self._parse_sign(name, raw) for name, raw in spec["signs"].items()}
+        self.combinations = [
+            self._parse_combination(number, raw)
+            for number, raw in enumerate(spec.get("combinations") or [], start=1)
+        ]
+        self.matcher = Matcher(nlp.vocab)
+        for sign in self.signs.values():
+            patterns = [self._token_pattern(sign.name, p) for p in sign.phrases]
+            if patterns:
+                self.matcher.add(sign.name, patterns)
+
+    # ------------------------------------------------------------------ compiling
+    def _normalised(self, text: str) -> str:
+        return " ".join(self.normalise(t.text) for t in self.nlp.tokenizer(text.lower()))
+
+    def _phrase_set(self, phrases: Iterable[Any]) -> Tuple[str, ...]:
+        for phrase in phrases:
+            if not isinstance(phrase, str):
+                # YAML reads a bare no/yes/on/off as a boolean: quote it.
+                raise RedFlagPatternError(f"phrase {phrase!r} is not text; quote it in the YAML file")
+        return tuple(self._normalised(p) for p in phrases)
+
+    def _token_pattern(self, sign: str, phrase: str) -> List[Dict[str, Any]]:
+        pattern: List[Dict[str, Any]] = []
+        for word in phrase.split():
+            if word == "*":
+                pattern.extend(_GAP)
+                continue
+            if word.startswith("(") and word.endswith(")"):
+                options = sorted({self._normalised(o) for o in word[1:-1].split("|") if o})
+                if any(" " in o for o in options):
+                    raise RedFlagPatternError(f"sign '{sign}': multi-word options need expanding: {phrase}")
+                pattern.append({"_": {_NORM: {"IN": options}}})
+                continue
+            for token in self.nlp.tokenizer(word.lower()):
+                pattern.append({"_": {_NORM: self.normalise(token.text)}})
+        if not pattern or pattern[0] == _GAP[0] or pattern[-1] == _GAP[0]:
+            raise RedFlagPatternError(f"sign '{sign}': phrase must start and end with a word: {phrase!r}")
+        return pattern
+
+    def _parse_sign(self, name: str, raw: Any) -> Sign:
+        if not isinstance(raw, dict):
+            raise RedFlagPatternError(f"sign '{name}': must be a mapping")
+        level = raw.get("level")
+        if level is not None and level not in LEVEL_RANK:
+            raise RedFlagPatternError(f"sign '{name}', field 'level': {level!r} is not one of {LEVELS}")
+        phrases: List[str] = []
+        for phrase in raw.get("phrases") or []:
+            # Multi-word alternatives are expanded into separate phrases.
+            if any(" " in group for group in _ALTERNATIVES.findall(str(phrase))):
+                phrases.extend(expand_alternatives(str(phrase)))
+            else:
+                phrases.append(str(phrase))
+        try:
+            regex = tuple(re.compile(r, re.IGNORECASE) for r in raw.get("regex") or [])
+        except re.error as error:
+            raise RedFlagPatternError(f"sign '{name}', field 'regex': {error}") from error
+        if not phrases and not regex:
+            raise RedFlagPatternError(f"sign '{name}': needs 'phrases' or 'regex'")
+        return Sign(
+            name=name,
+            level=level,
+            reason=str(raw.get("reason") or "default"),
+            phrases=tuple(phrases),
+            regex=regex,
+            requires_in_sentence=self._phrase_set(raw.get("requires_in_sentence") or []),
+            unless_in_sentence=self._phrase_set(raw.get("unless_in_sentence") or []),
+        )
+
+    def _parse_combination(self, number: int, raw: Any) -> Combination:
+        where = f"combinations[{number}]"
+        if not isinstance(raw, dict) or not isinstance(raw.get("all"), list):
+            raise RedFlagPatternError(f"{where}: needs an 'all' list of signs")
+        unknown = [s for s in raw["all"] + list(raw.get("replaces") or []) if s not in self.signs]
+        if unknown:
+            raise RedFlagPatternError(f"{where}: unknown signs {unknown}")
+        if raw.get("level") not in LEVEL_RANK:
+            raise RedFlagPatternError(f"{where}, field 'level': must be one of {LEVELS}")
+        return Combination(
+            signs=frozenset(raw["all"]),
+            level=raw["level"],
+            reason=str(raw.get("reason") or "default"),
+            replaces=frozenset(raw.get("replaces") or []),
+        )
+
+    # ------------------------------------------------------------------ judging
+    @staticmethod
+    def _contains(text: str, phrase: str) -> bool:
+        return f" {phrase} " in text
+
+    def _norm_text(self, tokens: Sequence[Token]) -> str:
+        return " " + " ".join(t._.get(_NORM) for t in tokens) + " "
+
+    def _cut_at_last_break(self, words: List[str]) -> List[str]:
+        """The words after the last clause break (a break may span several words)."""
+        cut = 0
+        for index in range(len(words)):
+            for brk in self.clause_breaks:
+                size = brk.count(" ") + 1
+                if " ".join(words[index:index + size]) == brk:
+                    cut = max(cut, index + size)
+        return words[cut:]
+
+    def _cut_at_first_break(self, words: List[str]) -> List[str]:
+        for index in range(len(words)):
+            for brk in self.clause_breaks:
+                size = brk.count(" ") + 1
+                if " ".join(words[index:index + size]) == brk:
+                    return words[:index]
+        return words
+
+    def _is_negated(self, sentence: Span, start: int, end: int, covered: FrozenSet[int]) -> bool:
+        """Negated by a cue in the same clause; words inside another sign are not cues."""
+        doc = sentence.doc
+        before = [
+            doc[i]._.get(_NORM) if i not in covered else "_"
+            for i in range(max(sentence.start, start - self.window), start)
+        ]
+        words = self._cut_at_last_break(before)
+        text = " " + " ".join(words) + " "
+        for cue in self.negation_before:
+            if " " in cue:
+                if self._contains(text, cue):
+                    return True
+                continue
+            for index, word in enumerate(words):
+                follower = words[index + 1] if index + 1 < len(words) else ""
+                if word == cue and follower not in self.not_negation_followers:
+                    return True
+        after = self._cut_at_first_break(
+            [doc[i]._.get(_NORM) for i in range(end, min(sentence.end, end + self.window))]
+        )
+        after_text = " " + " ".join(after) + " "
+        for cue in self.negation_after:
+            position = after_text.find(f" {cue} ")
+            if position >= 0 and not after_text[:position].endswith((" not", " never", " no")):
+                return True
+        return False
+
+    def _is_asked_about(self, sentence: Span) -> bool:
+        tokens = [t for t in sentence if not t.is_space]
+        if not tokens:
+            return False
+        text = self._norm_text(tokens)
+        question = tokens[0]._.get(_NORM) in self.question_starters
+        if question and not any(self._contains(text, m) for m in self.report_markers):
+            return True
+        return any(self._contains(text, cue) for cue in self.hypothetical) and not any(
+            self._contains(text, m) for m in self.strong_report_markers
+        )
+
+    def _sentence_allows(self, sign: Sign, sentence: Span) -> bool:
+        text = self._norm_text(sentence)
+        if sign.requires_in_sentence and not any(
+            self._contains(text, word) for word in sign.requires_in_sentence
+        ):
+            return False
+        return not any(self._contains(text, word) for word in sign.unless_in_sentence)
+
+    @staticmethod
+    def _sentence(doc: Doc, start: int) -> Span:
+        return doc[start].sent if doc.has_annotation("SENT_START") else doc[:]
+
+    def _matches(self, doc: Doc) -> Iterable[Tuple[Sign, int, int]]:
+        for match_id, start, end in self.matcher(doc):
+            yield self.signs[self.nlp.vocab.strings[match_id]], start, end
+        for sign in self.signs.values():
+            for pattern in sign.regex:
+                for found in pattern.finditer(doc.text):
+                    span = doc.char_span(found.start(), found.end(), alignment_mode="expand")
+                    if span is not None:
+                        yield sign, span.start, span.end
+
+    def detect(self, text: str, doc: Optional[Doc] = None) -> Finding:
+        """Judges one message."""
+        if not text or not text.strip():
+            return Finding()
+        if doc is None or doc.text != text.lower():
+            doc = self.nlp(text.lower())
+        self.normalise.annotate(doc)
+        reported, negated, asked = set(), set(), set()
+        matches = [
+            (sign, start, end)
+            for sign, start, end in self._matches(doc)
+            if self._sentence_allows(sign, self._sentence(doc, start))
+        ]
+        for sign, start, end in matches:
+            sentence = self._sentence(doc, start)
+            # Words of other signs ("can't" in "can't breathe") never negate this one.
+            covered = frozenset(
+                i for other, s, e in matches if other is not sign and (e <= start or s >= end)
+                for i in range(s, e)
+            )
+            if self._is_negated(sentence, start, end, covered):
+                negated.add(sign.name)
+            elif self._is_asked_about(sentence):
+                asked.add(sign.name)
+            else:
+                reported.add(sign.name)
+        return self._judge(reported, negated - reported, asked - reported)
+
+    def _judge(self, reported: set, negated: set, asked: set) -> Finding:
+        candidates: List[Tuple[str, str]] = []
+        replaced: set = set()
+        for combination in self.combinations:
+            if combination.signs <= reported:
+                candidates.append((combination.level, combination.reason))
+                replaced |= combination.replaces
+        for name in reported - replaced:
+            sign = self.signs[name]
+            if sign.level:
+                candidates.append((sign.level, sign.reason))
+        level, reason = None, None
+        if candidates:
+            # Highest level first; among equals, a specific reason beats "default".
+            level, reason = max(
+                candidates, key=lambda c: (LEVEL_RANK[c[0]], c[1] != "default")
+            )
+        return Finding(
+            level=level,
+            reason=reason,
+            signs=tuple(sorted(reported)),
+            negated=tuple(sorted(negated)),
+            asked_about=tuple(sorted(asked)),
+        )
+
+
+def load_rules(nlp: Language, path: Path = PATTERNS_FILE) -> RedFlagRules:
+    return RedFlagRules(load_spec(path), nlp)

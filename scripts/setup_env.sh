@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Creates .venv with Python 3.10 and installs the pinned dependencies, then builds the
+# project's spaCy pipeline. Idempotent: a stamp of requirements.lock skips pip when
+# nothing changed, and the spaCy build skips itself when the knowledge is unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+PIP_VERSION=24.0
+
+find_python310() {
+  local candidate
+  if command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+    command -v python3.10
+    return
+  fi
+  local roots=()
+  if command -v pyenv >/dev/null 2>&1; then roots+=("$(pyenv root)"); fi
+  roots+=("${PYENV_ROOT:-$HOME/.pyenv}" /root/.pyenv /opt/pyenv)
+  for root in "${roots[@]}"; do
+    for candidate in $(ls -d "$root"/versions/3.10.*/bin/python 2>/dev/null | sort -V -r); do
+      if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+        echo "$candidate"
+        return
+      fi
+    done
+  done
+  return 1
+}
+
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+  if ! PYTHON=$(find_python310); then
+    echo "error: Rasa 3.6 needs Python 3.10, and none was found." >&2
+    echo "  Looked for python3.10 on PATH and under \$(pyenv root)/versions/3.10.*." >&2
+    echo "  Install it (for example: pyenv install 3.10) and run this again." >&2
+    exit 1
+  fi
+  echo "creating $VENV with $PYTHON"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+stamp="$VENV/.requirements-$( (cat requirements.lock; echo "pip $PIP_VERSION") | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "installing pinned dependencies into $VENV (first run takes a few minutes)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pip==$PIP_VERSION"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
+  rm -f "$VENV"/.requirements-*
+  touch "$stamp"
+fi
+
+TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" scripts/build_spacy_pipeline.py
