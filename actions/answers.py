@@ -35,9 +35,7 @@ def question_intent(latest_message: Dict[Text, Any]) -> Optional[Text]:
     intent = (latest_message.get("intent") or {}).get("name")
     if intent in TRIAGE_INTENTS:
         red_flag = latest_message.get("red_flag") or {}
-        intent = (red_flag.get("classifier_intent") or {}).get("name")
-        if intent in TRIAGE_INTENTS:
-            return None
+        return (red_flag.get("question_intent") or {}).get("name")
     return intent
 
 
@@ -95,29 +93,37 @@ class ActionAnswerTopic(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> List[EventType]:
         entry = self.knowledge.get(tracker.get_slot("topic") or "")
+        messages = self.knowledge.messages
         if entry is None:
-            dispatcher.utter_message(response="utter_ask_which_topic")
+            dispatcher.utter_message(text=messages.ask_which_topic)
         elif entry.more:
             dispatcher.utter_message(text=entry.more)
         else:
-            dispatcher.utter_message(response="utter_no_more")
+            dispatcher.utter_message(text=messages.no_more)
         return []
 
     def _send_answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, entry: Entry
     ) -> None:
-        already_triaged_now = (tracker.latest_message.get("intent") or {}).get(
-            "name"
-        ) in TRIAGE_INTENTS
-        if tracker.get_slot("triage_level") == "emergency" and not already_triaged_now:
-            dispatcher.utter_message(response="utter_emergency_reminder")
+        messages = self.knowledge.messages
+        triaged_now = (tracker.latest_message.get("intent") or {}).get("name") in TRIAGE_INTENTS
+        if tracker.get_slot("triage_level") == "emergency" and not triaged_now:
+            number = tracker.get_slot("emergency_number") or "112"
+            dispatcher.utter_message(
+                text=messages.emergency_reminder.replace("{emergency_number}", number)
+            )
         dispatcher.utter_message(text=entry.answer_for(bool(tracker.get_slot("clot_signs"))))
         advice = list(entry.advice)
-        if tracker.get_slot("population") == "pregnancy" and "pregnancy_warning_signs" not in advice:
-            advice.append("pregnancy_warning_signs")
+        # Pregnancy answers end with the warning signs, also for general topics.
+        if "pregnancy" in _entities(tracker.latest_message).get("population", []):
+            if "pregnancy_warning_signs" not in advice:
+                advice.append("pregnancy_warning_signs")
         for key in advice:
-            dispatcher.utter_message(response=f"utter_advice_{key}")
+            dispatcher.utter_message(text=messages.advice[key])
         if tracker.get_slot("topic") is None:
-            dispatcher.utter_message(response="utter_general_info_note")
+            dispatcher.utter_message(text=messages.general_info_note)
         if entry.more:
-            dispatcher.utter_message(response="utter_offer_more")
+            dispatcher.utter_message(
+                text=messages.offer_more,
+                buttons=[{"title": b.title, "payload": b.payload} for b in messages.offer_more_buttons],
+            )

@@ -24,6 +24,7 @@ ADVICE_KEYS = (
     "keep_taking_medicines",
     "pregnancy_warning_signs",
 )
+MESSAGE_KEYS = ("general_info_note", "no_more", "ask_which_topic", "emergency_reminder")
 REQUIRED_ENTRY_IDS = (
     "what_is_cramp",
     "causes_general",
@@ -121,11 +122,31 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Messages:
+    """The answer action's own words around an entry."""
+
+    general_info_note: str
+    no_more: str
+    ask_which_topic: str
+    emergency_reminder: str
+    offer_more: str
+    offer_more_buttons: Tuple[Button, ...]
+    advice: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
-    """All entries, indexed by id, plus the entity vocabulary."""
+    """All entries, indexed by id, plus the entity vocabulary and the action's words."""
 
     entries: Mapping[str, Entry]
     vocabulary: Mapping[str, Mapping[str, Tuple[str, ...]]]
+    messages: Messages
 
     def get(self, entry_id: str) -> Optional[Entry]:
         return self.entries.get(entry_id)
@@ -289,6 +310,36 @@ def _parse_vocabulary(raw: Any) -> Dict[str, Dict[str, Tuple[str, ...]]]:
     return vocabulary
 
 
+def _parse_messages(raw: Any) -> Messages:
+    if not isinstance(raw, dict):
+        raise _fail("messages", "(section)", "must be a mapping")
+    texts = {key: _text(raw, "messages", key) for key in MESSAGE_KEYS}
+    offer = raw.get("offer_more")
+    if not isinstance(offer, dict):
+        raise _fail("messages", "offer_more", "needs 'text' and 'buttons'")
+    buttons = []
+    for number, button in enumerate(offer.get("buttons") or [], start=1):
+        if not isinstance(button, dict) or not all(
+            isinstance(button.get(k), str) and button.get(k) for k in ("title", "payload")
+        ):
+            raise _fail("messages", f"offer_more.buttons[{number}]", "needs a title and a payload")
+        if button["payload"].startswith("/") and "{" in button["payload"]:
+            raise _fail("messages", f"offer_more.buttons[{number}]", "payloads may not carry entities")
+        buttons.append(Button(title=button["title"], payload=button["payload"]))
+    advice = raw.get("advice")
+    if not isinstance(advice, dict):
+        raise _fail("messages", "advice", "must map advice keys to texts")
+    missing = [k for k in ADVICE_KEYS if not isinstance(advice.get(k), str)]
+    if missing:
+        raise _fail("messages", f"advice.{missing[0]}", "is missing")
+    return Messages(
+        offer_more=_text(offer, "messages", "text"),
+        offer_more_buttons=tuple(buttons),
+        advice={k: advice[k].strip() for k in ADVICE_KEYS},
+        **texts,
+    )
+
+
 def parse_knowledge(document: Any) -> KnowledgeBase:
     """Validates a whole knowledge document (already parsed from YAML)."""
     if not isinstance(document, dict) or not isinstance(document.get("entries"), list):
@@ -309,7 +360,9 @@ def parse_knowledge(document: Any) -> KnowledgeBase:
                 unknown = [v for v in values if v not in vocabulary.get(name, {})]
                 if unknown:
                     raise _fail(entry.id, "routes", f"{name} values {unknown} are not in the vocabulary")
-    return KnowledgeBase(entries=entries, vocabulary=vocabulary)
+    return KnowledgeBase(
+        entries=entries, vocabulary=vocabulary, messages=_parse_messages(document.get("messages"))
+    )
 
 
 def load_knowledge(path: Path = KNOWLEDGE_FILE) -> KnowledgeBase:

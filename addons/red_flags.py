@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span, Token
 PATTERNS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "red_flags.yml"
 LEVELS = ("routine", "urgent", "emergency")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
-_GAP = [{"OP": "?"}] * 3
+_GAP = [{"OP": "?"}] * 4
 _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
 _NORM = "cc_norm"
 
@@ -64,6 +64,9 @@ class Sign:
     regex: Tuple[re.Pattern, ...]
     requires_in_sentence: Tuple[str, ...]
     unless_in_sentence: Tuple[str, ...]
+    # False when a phrase itself holds a negation ("not sweating"), so words inside a
+    # match cannot negate it; otherwise "calf isn't swollen" is negated from within.
+    inner_negation: bool = True
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,9 @@ class RedFlagRules:
             raise RedFlagPatternError(f"sign '{name}', field 'regex': {error}") from error
         if not phrases and not regex:
             raise RedFlagPatternError(f"sign '{name}': needs 'phrases' or 'regex'")
+        phrase_words = {w for p in phrases for w in self._normalised(p.replace("(", " ").replace(")", " ").replace("|", " ")).split()}
         return Sign(
+            inner_negation=not (phrase_words & set(self.negation_before)),
             name=name,
             level=level,
             reason=str(raw.get("reason") or "default"),
@@ -258,9 +263,15 @@ class RedFlagRules:
                     return words[:index]
         return words
 
-    def _is_negated(self, sentence: Span, start: int, end: int, covered: FrozenSet[int]) -> bool:
+    def _is_negated(
+        self, sign: Sign, sentence: Span, start: int, end: int, covered: FrozenSet[int]
+    ) -> bool:
         """Negated by a cue in the same clause; words inside another sign are not cues."""
         doc = sentence.doc
+        if sign.inner_negation:
+            inner = {doc[i]._.get(_NORM) for i in range(start + 1, end - 1)}
+            if inner & {c for c in self.negation_before if " " not in c}:
+                return True
         before = [
             doc[i]._.get(_NORM) if i not in covered else "_"
             for i in range(max(sentence.start, start - self.window), start)
@@ -340,7 +351,7 @@ class RedFlagRules:
                 i for other, s, e in matches if other is not sign and (e <= start or s >= end)
                 for i in range(s, e)
             )
-            if self._is_negated(sentence, start, end, covered):
+            if self._is_negated(sign, sentence, start, end, covered):
                 negated.add(sign.name)
             elif self._is_asked_about(sentence):
                 asked.add(sign.name)

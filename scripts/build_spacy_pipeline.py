@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.knowledge import KNOWLEDGE_FILE, load_knowledge  # noqa: E402
+from addons.emergency_numbers import load_numbers  # noqa: E402
 
 PACKAGE_NAME = "cramp_coach"
 PACKAGE = f"en_{PACKAGE_NAME}"
@@ -35,14 +36,20 @@ SYNONYMS_FILE = ROOT / "data" / "nlu" / "synonyms.yml"
 Vocabulary = Mapping[str, Mapping[str, Tuple[str, ...]]]
 
 
+def phrases_of(entity: str, value: str, phrases: Tuple[str, ...]) -> List[str]:
+    """The listed phrases plus the value itself (not for country codes such as US)."""
+    extra = set() if entity == "country" else {value.replace("_", " ")}
+    return sorted(set(phrases) | extra)
+
+
 def entity_patterns(vocabulary: Vocabulary) -> List[Dict[str, object]]:
     """Entity-ruler patterns: one per phrase, labelled with the entity, id = value."""
-    patterns = []
-    for entity, values in sorted(vocabulary.items()):
-        for value, phrases in sorted(values.items()):
-            for phrase in sorted(set(phrases) | {value.replace("_", " ")}):
-                patterns.append({"label": entity, "pattern": phrase, "id": value})
-    return patterns
+    return [
+        {"label": entity, "pattern": phrase, "id": value}
+        for entity, values in sorted(vocabulary.items())
+        for value, phrases in sorted(values.items())
+        for phrase in phrases_of(entity, value, phrases)
+    ]
 
 
 def synonyms_yaml(vocabulary: Vocabulary) -> str:
@@ -55,7 +62,7 @@ def synonyms_yaml(vocabulary: Vocabulary) -> str:
     ]
     for entity, values in sorted(vocabulary.items()):
         for value, phrases in sorted(values.items()):
-            others = sorted({p for p in phrases if p != value} | {value.replace("_", " ")} - {value})
+            others = [p for p in phrases_of(entity, value, phrases) if p != value]
             if not others:
                 continue
             lines.append(f"- synonym: {value}")
@@ -64,13 +71,22 @@ def synonyms_yaml(vocabulary: Vocabulary) -> str:
     return "\n".join(lines) + "\n"
 
 
+def project_vocabulary() -> Dict[str, Dict[str, Tuple[str, ...]]]:
+    """The knowledge vocabulary plus country names (entity `country`, value = code)."""
+    vocabulary = {k: dict(v) for k, v in load_knowledge(KNOWLEDGE_FILE).vocabulary.items()}
+    vocabulary["country"] = {
+        code: country.names for code, country in load_numbers().countries.items()
+    }
+    return vocabulary
+
+
 def fingerprint(vocabulary: Vocabulary) -> str:
-    import spacy
+    from importlib.metadata import version
 
     digest = hashlib.sha256()
     digest.update(json.dumps(entity_patterns(vocabulary), sort_keys=True).encode())
     digest.update(Path(__file__).read_bytes())
-    digest.update(spacy.__version__.encode())
+    digest.update(version("spacy").encode())
     return digest.hexdigest()[:16]
 
 
@@ -125,7 +141,7 @@ def main() -> int:
     parser.add_argument("--force", action="store_true", help="rebuild even if unchanged")
     args = parser.parse_args()
 
-    vocabulary = load_knowledge(KNOWLEDGE_FILE).vocabulary
+    vocabulary = project_vocabulary()
     synonyms = synonyms_yaml(vocabulary)
     if not SYNONYMS_FILE.exists() or SYNONYMS_FILE.read_text() != synonyms:
         SYNONYMS_FILE.write_text(synonyms)

@@ -1,0 +1,41 @@
+# Cramp Coach: one entry point. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+RASA := .venv/bin/rasa
+export TF_CPP_MIN_LOG_LEVEL := 3
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup validate train test test-unit run shell lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install Python 3.10 deps into .venv and build the spaCy pipeline (idempotent)
+	@scripts/setup_env.sh
+
+validate: setup ## check data and knowledge: rasa data validate (no warnings allowed) + project checks
+	@scripts/validate.sh
+
+train: setup ## train a model if config, domain, data or knowledge changed
+	@$(PY) scripts/train_model.py
+
+test-unit: setup ## fast tests that need no trained model
+	@$(PY) -m pytest -m "not model" $(PYTEST_ARGS)
+
+test: validate train ## run the whole test suite (validate, train once, all tests)
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+run: ## set everything up, train if needed, start the servers and print how to chat
+	@scripts/start.sh
+
+shell: train ## chat in the terminal (starts the action server for the session)
+	@scripts/shell.sh
+
+lock: setup ## re-pin requirements.lock after changing requirements.in
+	@$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --exclude-editable | grep -v '^en-cramp-coach' > requirements.lock
+
+clean: ## remove build output, test results and the local conversation database
+	rm -rf build results .pytest_cache conversations.db

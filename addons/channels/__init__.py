@@ -1,0 +1,1 @@
+"""Project input channels: Rasa's channels with the project's input guard."""

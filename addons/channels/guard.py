@@ -1,0 +1,57 @@
+"""What every channel does to typed text before Rasa sees it.
+
+Rasa treats text starting with "/" as an intent (with entities and slot values in
+{...}), skipping NLU: "/restart" would wipe a conversation's triage level and
+'/greet{"triage_level": null}' would clear it. Only the payloads of the bot's own
+buttons (intent only, no entities) pass; any other "/..." is read as plain text.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, FrozenSet, Iterable, Optional, Text
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+# Files whose buttons the bot sends: the domain's responses and the answer action's words.
+BUTTON_SOURCES = (ROOT / "domain.yml", ROOT / "knowledge" / "entries.yml")
+# Longer messages are cut: the assistant answers short questions, and an unbounded
+# text would make NLU and the tracker store do unbounded work.
+MAX_MESSAGE_CHARS = 2000
+
+
+def _button_payloads(node: Any) -> Iterable[Text]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "buttons" and isinstance(value, list):
+                for button in value:
+                    if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                        yield button["payload"]
+            else:
+                yield from _button_payloads(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _button_payloads(item)
+
+
+@lru_cache(maxsize=1)
+def allowed_payloads() -> FrozenSet[Text]:
+    """The bot's own intent-only button payloads, such as "/ask_first_aid"."""
+    payloads = set()
+    for source in BUTTON_SOURCES:
+        document = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        payloads.update(_button_payloads(document.get("responses") or document.get("messages") or {}))
+    return frozenset(p for p in payloads if p.startswith("/") and "{" not in p and "@" not in p)
+
+
+def sanitize_text(text: Optional[Text]) -> Text:
+    """Typed text as Rasa should see it: plain text, or one of the bot's own payloads."""
+    if not isinstance(text, str):
+        return ""
+    text = text.replace("\x00", "")[:MAX_MESSAGE_CHARS]
+    stripped = text.strip()
+    if stripped.startswith("/") and stripped not in allowed_payloads():
+        return stripped.lstrip("/").strip()
+    return text

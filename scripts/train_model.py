@@ -1,0 +1,102 @@
+"""Trains a model when the data changed; otherwise says which model is current.
+
+A model is named cramp-coach-<date>-<fingerprint>.tar.gz, where the fingerprint covers
+everything training reads (config, domain, data, knowledge, Rasa-side code, pins), so
+"nothing changed" is a file lookup instead of Rasa's slower check. Before training it
+refreshes the red-flag fingerprint in config.yml, so changed patterns retrain the
+detector even though Rasa cannot see the file the component reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterable, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MODELS = ROOT / "models"
+CONFIG = ROOT / "config.yml"
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "knowledge", "addons", "requirements.lock")
+_FINGERPRINT_LINE = re.compile(r'(patterns_fingerprint:\s*)"[0-9a-f]*"')
+
+
+def _files(paths: Iterable[str]) -> Iterable[Path]:
+    for name in paths:
+        path = ROOT / name
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        elif path.exists():
+            yield path
+
+
+def data_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _files(TRAINING_INPUTS):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def refresh_pattern_fingerprint() -> None:
+    from addons.red_flags import spec_fingerprint
+
+    text = CONFIG.read_text()
+    updated = _FINGERPRINT_LINE.sub(rf'\g<1>"{spec_fingerprint()}"', text)
+    if updated != text:
+        CONFIG.write_text(updated)
+        print("updated patterns_fingerprint in config.yml (red-flag patterns changed)")
+
+
+def current_model() -> Optional[Path]:
+    """The trained model for the data as it is now, if there is one."""
+    matches = sorted(MODELS.glob(f"cramp-coach-*-{data_fingerprint()}.tar.gz"))
+    return matches[-1] if matches else None
+
+
+def train(extra_args: list) -> Path:
+    refresh_pattern_fingerprint()
+    existing = current_model()
+    if existing and "--force" not in extra_args:
+        print(f"model is up to date: {existing.relative_to(ROOT)}")
+        return existing
+    name = f"cramp-coach-{time.strftime('%Y%m%d-%H%M%S')}-{data_fingerprint()}"
+    command = [
+        str(Path(sys.executable).parent / "rasa"), "train",
+        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+        "--out", "models", "--fixed-model-name", name,
+        *[a for a in extra_args if a != "--force"],
+    ]
+    print("training:", " ".join(command[1:]))
+    started = time.monotonic()
+    subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    model = MODELS / f"{name}.tar.gz"
+    size = model.stat().st_size / 1e6
+    print(f"trained {model.relative_to(ROOT)} in {time.monotonic() - started:.0f} s ({size:.1f} MB)")
+    return model
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Train the assistant if anything changed.")
+    parser.add_argument("--print-current", action="store_true", help="print the current model path or fail")
+    args, extra = parser.parse_known_args()
+    if args.print_current:
+        model = current_model()
+        if model is None:
+            print("no model for the current data; run `make train`", file=sys.stderr)
+            return 1
+        print(model)
+        return 0
+    train(extra)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
