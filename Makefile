@@ -23,10 +23,10 @@ train: setup ## train a model if config, domain, data or knowledge changed
 	@$(PY) scripts/train_model.py
 
 test-unit: setup ## fast tests that need no trained model
-	@$(PY) -m pytest -m "not model" $(PYTEST_ARGS)
+	@scripts/run_tests.sh -m "not model" $(PYTEST_ARGS)
 
 test: validate train ## run the whole test suite (validate, train once, all tests)
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@scripts/run_tests.sh $(PYTEST_ARGS)
 
 run: ## set everything up, train if needed, start the servers and print how to chat
 	@scripts/start.sh

@@ -8,6 +8,7 @@ from half a knowledge base is worse than one that refuses to start.
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,13 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
-KNOWLEDGE_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "entries.yml"
+# CRAMP_COACH_KNOWLEDGE_FILE lets a maintainer (or a test) point the server elsewhere.
+KNOWLEDGE_FILE = Path(
+    os.environ.get(
+        "CRAMP_COACH_KNOWLEDGE_FILE",
+        Path(__file__).resolve().parent.parent / "knowledge" / "entries.yml",
+    )
+)
 
 ROUTE_ENTITIES = ("population", "medication", "body_part")
 ADVICE_KEYS = (

@@ -302,7 +302,9 @@ class RedFlagRules:
         if not tokens:
             return False
         text = self._norm_text(tokens)
-        question = tokens[0]._.get(_NORM) in self.question_starters
+        # "can't breathe" starts with "can" but is no question.
+        second = tokens[1]._.get(_NORM) if len(tokens) > 1 else ""
+        question = tokens[0]._.get(_NORM) in self.question_starters and second != "not"
         if question and not any(self._contains(text, m) for m in self.report_markers):
             return True
         return any(self._contains(text, cue) for cue in self.hypothetical) and not any(

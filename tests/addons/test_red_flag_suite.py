@@ -1,0 +1,91 @@
+"""The public red-flag suite (tests/triage_cases.yml) through the pattern detector."""
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from addons.red_flags import LEVEL_RANK
+from conftest import record_figure
+
+CASES = yaml.safe_load((Path(__file__).resolve().parents[1] / "triage_cases.yml").read_text())["cases"]
+RANK = {"none": 0, **LEVEL_RANK}
+
+
+def test_suite_is_large_and_labelled():
+    assert len(CASES) >= 150
+    assert {c["level"] for c in CASES} == set(RANK)
+    texts = [c["text"] for c in CASES]
+    assert len(texts) == len(set(texts)), "duplicate cases"
+
+
+def test_detector_meets_the_recall_and_false_positive_targets(red_flag_rules):
+    results = [(c, red_flag_rules.detect(c["text"]).level or "none") for c in CASES]
+    totals, caught, exact = Counter(), Counter(), 0
+    misses = []
+    for case, got in results:
+        totals[case["level"]] += 1
+        if case["level"] != "none" and RANK[got] >= RANK[case["level"]]:
+            caught[case["level"]] += 1
+        exact += got == case["level"]
+        if got != case["level"]:
+            misses.append(f"{case['level']} -> {got}: {case['text']}")
+    recall = {level: caught[level] / totals[level] for level in LEVEL_RANK}
+    false_positive = sum(1 for c, got in results if c["level"] == "none" and got != "none") / totals["none"]
+    record_figure(
+        "Triage suite",
+        f"{len(CASES)} cases: recall emergency {recall['emergency']:.1%}, urgent {recall['urgent']:.1%}, "
+        f"routine {recall['routine']:.1%}; exact level {exact / len(CASES):.1%}; "
+        f"false positives on none {false_positive:.1%}",
+    )
+    assert recall["emergency"] == 1.0, misses
+    assert recall["urgent"] >= 0.98, misses
+    assert false_positive <= 0.03, misses
+
+
+@pytest.mark.parametrize(
+    "text,level,reason",
+    [
+        ("my left calf is swollen", "urgent", "clot"),
+        ("my calf is swollen", "urgent", "swelling_unclear"),
+        ("both my ankles swell and it goes down overnight", "routine", "swelling_both"),
+        ("I'm 30 weeks pregnant with a pounding headache", "urgent", "pregnancy"),
+        ("on simvastatin and my muscles ache", "urgent", "medicine"),
+        ("chest pain", "emergency", "breathing_or_chest"),
+    ],
+)
+def test_signs_combine_into_level_and_reason(red_flag_rules, text, level, reason):
+    finding = red_flag_rules.detect(text)
+    assert (finding.level, finding.reason) == (level, reason)
+
+
+@pytest.mark.parametrize(
+    "text,negated",
+    [
+        ("no chest pain", "chest_pain"),
+        ("without any chest pain or breathlessness", "breathless"),
+        ("the scan ruled out a clot", "clot_mention"),
+        ("a clot was ruled out", "clot_mention"),
+        ("my calf isn't swollen", "leg_swelling"),
+    ],
+)
+def test_negated_signs_do_not_escalate(red_flag_rules, text, negated):
+    finding = red_flag_rules.detect(text)
+    assert finding.level is None and negated in finding.negated
+
+
+def test_negation_stops_at_the_clause(red_flag_rules):
+    assert red_flag_rules.detect("no chest pain, but I can't breathe").level == "emergency"
+    assert red_flag_rules.detect("not sure, but my calf is swollen and warm").level == "urgent"
+
+
+def test_questions_about_signs_are_not_reports(red_flag_rules):
+    finding = red_flag_rules.detect("can cramps cause chest pain?")
+    assert finding.level is None and "chest_pain" in finding.asked_about
+    assert red_flag_rules.detect("can cramps cause chest pain? I have chest pain now").level == "emergency"
+
+
+def test_misspellings_and_russian_emergencies_are_recognised(red_flag_rules):
+    assert red_flag_rules.detect("cant breth and chset hurts").level == "emergency"
+    assert red_flag_rules.detect("у меня боль в груди").level == "emergency"

@@ -1,0 +1,65 @@
+"""TriageStatePolicy: triage_level only rises; the emergency number follows the country."""
+
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from addons.emergency_numbers import load_numbers
+from addons.triage_policy import TriageStatePolicy
+
+DOMAIN = Domain.load("domain.yml")
+
+
+def policy(tmp_path):
+    return TriageStatePolicy(
+        TriageStatePolicy.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("triage"),
+        ExecutionContext(graph_schema=None),
+        numbers=load_numbers(),
+    )
+
+
+def tracker_after(message_level=None, slots=None, metadata=None, signs=()):
+    tracker = DialogueStateTracker.from_events("t", [], slots=DOMAIN.slots)
+    for name, value in (slots or {}).items():
+        tracker.update(SlotSet(name, value))
+    parse_data = {"intent": {"name": "x"}, "entities": []}
+    if message_level:
+        parse_data["red_flag"] = {"level": message_level, "reason": "clot" if "leg_swelling" in signs else "default", "signs": list(signs)}
+    tracker.update(UserUttered("text", parse_data["intent"], [], parse_data, metadata=metadata))
+    return tracker
+
+
+def events_dict(events):
+    return {e.key: e.value for e in events}
+
+
+def test_level_rises_and_reason_and_clot_flag_are_set(tmp_path):
+    events = events_dict(policy(tmp_path).slot_events(tracker_after("urgent", signs=("leg_swelling",))))
+    assert events["triage_level"] == "urgent"
+    assert events["triage_reason"] == "clot"
+    assert events["clot_signs"] is True
+
+
+def test_level_never_goes_down(tmp_path):
+    events = events_dict(policy(tmp_path).slot_events(tracker_after("routine", slots={"triage_level": "emergency"})))
+    assert "triage_level" not in events
+    assert events["triage_reason"] == "default"
+
+
+def test_no_finding_changes_no_triage_slot(tmp_path):
+    events = events_dict(policy(tmp_path).slot_events(tracker_after(None, slots={"triage_level": "urgent"})))
+    assert not {"triage_level", "triage_reason", "clot_signs"} & set(events)
+
+
+def test_emergency_number_follows_country_then_locale(tmp_path):
+    p = policy(tmp_path)
+    assert events_dict(p.slot_events(tracker_after(slots={"country": "US"})))["emergency_number"] == "911"
+    guessed = events_dict(p.slot_events(tracker_after(metadata={"locale": "en-GB"})))
+    assert guessed["emergency_number"].startswith("999")
+    prediction = p.predict_action_probabilities(tracker_after(slots={"country": "US"}), DOMAIN)
+    assert max(prediction.probabilities) == 0.0  # it never picks an action

@@ -1,0 +1,146 @@
+"""Real servers for tests: `rasa run` and the action server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+SERVER_ENV = {
+    **os.environ,
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "RASA_TELEMETRY_ENABLED": "false",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float = 30) -> Any:
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"}, method="POST" if data else "GET"
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+class Server:
+    """One subprocess with its log file; stopped for sure at the end."""
+
+    def __init__(self, name: str, command: List[str], log_dir: Path):
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=SERVER_ENV, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_until_ready(self, url: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.5)
+        raise RuntimeError(f"{self.name} not ready after {timeout} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+class Assistant:
+    """`rasa run` (REST channel, API behind a token) plus, optionally, the action server."""
+
+    def __init__(self, model: Path, workdir: Path, with_action_server: bool = True):
+        self.workdir = workdir
+        self.token = secrets.token_hex(16)
+        self.port = free_port()
+        self.action_port = free_port()
+        self.servers: List[Server] = []
+        self.endpoints = workdir / "endpoints.yml"
+        self.endpoints.write_text(
+            "action_endpoint:\n"
+            f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
+            "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
+            f"  db: {workdir / 'conversations.db'}\n"
+        )
+        try:
+            if with_action_server:
+                self.start_action_server()
+            rasa = Server(
+                "rasa",
+                [
+                    str(VENV_BIN / "rasa"), "run", "--model", str(model),
+                    "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml"),
+                    "--interface", "127.0.0.1", "--port", str(self.port),
+                    "--enable-api", "--auth-token", self.token,
+                ],
+                workdir,
+            )
+            self.servers.append(rasa)
+            rasa.wait_until_ready(f"{self.url}/webhooks/rest/", timeout=180)
+        except Exception:
+            self.stop()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start_action_server(self) -> Server:
+        server = Server(
+            "action_server",
+            [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
+             "--port", str(self.action_port)],
+            self.workdir,
+        )
+        self.servers.append(server)
+        server.wait_until_ready(f"http://127.0.0.1:{self.action_port}/health")
+        return server
+
+    def send(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        payload: Dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            payload["metadata"] = metadata
+        return http_json(f"{self.url}/webhooks/rest/webhook", payload)
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        return http_json(f"{self.url}/conversations/{sender}/tracker?token={self.token}")
+
+    def stop(self) -> None:
+        for server in reversed(self.servers):
+            server.stop()
+
+
+def texts(messages: List[Dict[str, Any]]) -> str:
+    """All bot text of a reply, joined, for assertions."""
+    return "\n".join(m.get("text") or "" for m in messages)
