@@ -74,9 +74,18 @@ def train(extra_args: list) -> Path:
         "--out", "models", "--fixed-model-name", name,
         *[a for a in extra_args if a != "--force"],
     ]
-    print("training:", " ".join(command[1:]))
+    log = ROOT / "build" / "logs" / "train.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print("training:", " ".join(command[1:]), f"(log: {log.relative_to(ROOT)})", flush=True)
     started = time.monotonic()
-    subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    with open(log, "w") as output:
+        result = subprocess.run(
+            command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+    if result.returncode != 0:
+        print("\n".join(log.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
+        raise SystemExit(f"training failed (exit {result.returncode}); full log: {log}")
     model = MODELS / f"{name}.tar.gz"
     size = model.stat().st_size / 1e6
     print(f"trained {model.relative_to(ROOT)} in {time.monotonic() - started:.0f} s ({size:.1f} MB)")
