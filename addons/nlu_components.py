@@ -7,15 +7,12 @@ classifier's own intent is kept in the component's output key for the answer act
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -23,6 +20,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from addons.red_flags import PATTERNS_FILE, RedFlagRules, load_spec
+from addons.stored_json import StoredJsonComponent
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +45,7 @@ def _override_intent(message: Message, name: Text) -> None:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
-class LanguageGuard(GraphComponent):
+class LanguageGuard(StoredJsonComponent):
     """Marks messages that are not English text, so the reply can say so kindly.
 
     English is told from other languages by how many words the assistant knows: the
@@ -58,53 +56,18 @@ class LanguageGuard(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {"min_words": 3, "min_known_share": 0.34, "max_foreign_script_share": 0.5}
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        known_words: Optional[Set[Text]] = None,
-    ) -> None:
-        self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._known = set(STOP_WORDS) | set(known_words or ())
+    ARTIFACT = "known_words.json"
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LanguageGuard":
-        return cls(config, model_storage, resource)
+    def restore(self, stored: Optional[List[Text]]) -> None:
+        self._known = set(STOP_WORDS) | set(stored or ())
 
     def train(self, training_data: TrainingData) -> Resource:
         words: Set[Text] = set()
         for example in training_data.intent_examples:
             if example.get(INTENT) != UNSUPPORTED_LANGUAGE_INTENT:
                 words.update(w.lower() for w in _WORD.findall(example.get(TEXT) or ""))
-        self._known = set(STOP_WORDS) | words
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / "known_words.json").write_text(json.dumps(sorted(words)))
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "LanguageGuard":
-        try:
-            with model_storage.read_from(resource) as directory:
-                words = json.loads((directory / "known_words.json").read_text())
-        except (ValueError, FileNotFoundError):
-            words = []
-        return cls(config, model_storage, resource, set(words))
+        self.restore(sorted(words))
+        return self.persist(sorted(words))
 
     def is_foreign(self, text: Text) -> bool:
         """True for text that is clearly not English."""
@@ -137,7 +100,7 @@ class LanguageGuard(GraphComponent):
     is_trainable=True,
     model_from="SpacyNLP",
 )
-class RedFlagDetector(GraphComponent):
+class RedFlagDetector(StoredJsonComponent):
     """Finds red-flag signs in every message and turns them into a triage intent.
 
     Runs last: on a finding the intent becomes red_flag_<level> with confidence 1.0,
@@ -158,49 +121,18 @@ class RedFlagDetector(GraphComponent):
             "question_intent_threshold": 0.2,
         }
 
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        spec: Optional[Dict[Text, Any]] = None,
-    ) -> None:
-        self._config = config
-        self._model_storage = model_storage
-        self._resource = resource
-        self._spec = spec
+    ARTIFACT = "red_flags.json"
+
+    def restore(self, stored: Optional[Dict[Text, Any]]) -> None:
+        self._spec = stored
         self._rules: Optional[RedFlagRules] = None
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "RedFlagDetector":
-        return cls(config, model_storage, resource)
-
     def train(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> Resource:
-        self._spec = load_spec(PATTERNS_FILE)
+        spec = load_spec(PATTERNS_FILE)
         if model is not None:
-            RedFlagRules(self._spec, model.model)  # fail the training on a broken file
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / "red_flags.json").write_text(json.dumps(self._spec))
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "RedFlagDetector":
-        with model_storage.read_from(resource) as directory:
-            spec = json.loads((directory / "red_flags.json").read_text())
-        return cls(config, model_storage, resource, spec)
+            RedFlagRules(spec, model.model)  # fail the training on a broken file
+        self.restore(spec)
+        return self.persist(spec)
 
     def _rules_for(self, model: SpacyModel) -> RedFlagRules:
         if self._rules is None or self._rules.nlp is not model.model:

@@ -7,9 +7,9 @@ action runs, so the triage response already sees the right emergency number.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Optional, Text
 
+import yaml
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -20,11 +20,12 @@ from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-import yaml
-
 from addons.emergency_numbers import NUMBERS_FILE, EmergencyNumbers, load_numbers, parse_numbers
 from addons.nlu_components import RED_FLAG_KEY
 from addons.red_flags import LEVEL_RANK
+from addons.stored_json import read_json, write_json
+
+ARTIFACT = "emergency_numbers.json"
 
 # Signs after which no answer may suggest massaging the leg.
 CLOT_SIGNS = {"clot_mention", "leg_swelling", "hard_veins"}
@@ -61,8 +62,7 @@ class TriageStatePolicy(Policy):
     ) -> Resource:
         raw = yaml.safe_load(NUMBERS_FILE.read_text(encoding="utf-8"))
         self.numbers = parse_numbers(raw)
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / "emergency_numbers.json").write_text(json.dumps(raw))
+        write_json(self._model_storage, self._resource, ARTIFACT, raw)
         return self._resource
 
     @classmethod
@@ -74,13 +74,8 @@ class TriageStatePolicy(Policy):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "TriageStatePolicy":
-        try:
-            with model_storage.read_from(resource) as directory:
-                numbers = parse_numbers(
-                    json.loads((directory / "emergency_numbers.json").read_text())
-                )
-        except (ValueError, FileNotFoundError):
-            numbers = load_numbers()
+        stored = read_json(model_storage, resource, ARTIFACT)
+        numbers = parse_numbers(stored) if stored is not None else load_numbers()
         return cls(config, model_storage, resource, execution_context, numbers=numbers)
 
     def slot_events(self, tracker: DialogueStateTracker) -> List[Event]:
