@@ -35,7 +35,7 @@ shell: train ## chat in the terminal (starts the action server for the session)
 	@scripts/shell.sh
 
 lock: setup ## re-pin requirements.lock after changing requirements.in
-	@$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --exclude-editable | grep -v '^en-cramp-coach' > requirements.lock
+	@$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --exclude-editable | grep -v -i '^en[-_]cramp[-_]coach' > requirements.lock
 
 clean: ## remove build output, test results and the local conversation database
 	rm -rf build results .pytest_cache conversations.db

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Text, Tuple
 
+import hashlib
+
 import yaml
 
 NUMBERS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "emergency_numbers.yml"
@@ -54,9 +56,11 @@ class EmergencyNumbers:
         if stated:
             return stated
         guess = self.guess_country(metadata or {})
-        if guess:
-            return f"{guess.number} if you are in {guess.label}, or 112"
-        return self.default
+        if guess is None:
+            return self.default
+        if guess.number.startswith("112"):
+            return guess.number
+        return f"{guess.number} if you are in {guess.label}, otherwise 112"
 
 
 def parse_numbers(document: Any) -> EmergencyNumbers:
@@ -80,3 +84,10 @@ def parse_numbers(document: Any) -> EmergencyNumbers:
 def load_numbers(path: Path = NUMBERS_FILE) -> EmergencyNumbers:
     with open(path, encoding="utf-8") as handle:
         return parse_numbers(yaml.safe_load(handle))
+
+
+def numbers_fingerprint(path: Path = NUMBERS_FILE) -> str:
+    """Short hash of the numbers file and this module, for config.yml (retrains on change)."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]

@@ -40,7 +40,10 @@ class TriageStatePolicy(Policy):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"priority": 0}
+        # numbers_fingerprint: kept in config.yml by scripts/train_model.py, so that a
+        # changed knowledge/emergency_numbers.yml retrains this policy (Rasa's cache
+        # cannot see files a component reads itself).
+        return {"priority": 0, "numbers_fingerprint": None}
 
     def __init__(
         self,

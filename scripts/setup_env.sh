@@ -49,4 +49,15 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The web widget's socket.io-client, from the npm registry, served locally (no CDN).
+web_stamp="web/node_modules/.lock-$(sha256sum web/package-lock.json | cut -c1-16)"
+if [ ! -f "$web_stamp" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "error: npm is needed for the web widget (apt-get install nodejs npm)" >&2
+    exit 1
+  fi
+  npm ci --prefix web --no-audit --no-fund --ignore-scripts --loglevel=error
+  touch "$web_stamp"
+fi
+
 TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" scripts/build_spacy_pipeline.py

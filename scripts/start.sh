@@ -8,6 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL=3 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UB
 HOST=${CRAMP_COACH_HOST:-127.0.0.1}
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
+WEB_PORT=${WEB_PORT:-8080}
 
 scripts/setup_env.sh
 .venv/bin/python scripts/train_model.py
@@ -26,6 +27,10 @@ if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
   # The HTTP API (trackers, model control) only ever behind a token.
   api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN")
 fi
+.venv/bin/python scripts/serve_web.py --host "$HOST" --port "$WEB_PORT" \
+  --rasa-url "http://$HOST:$RASA_PORT" > build/logs/web.log 2>&1 &
+pids+=($!)
+
 .venv/bin/rasa run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
   --interface "$HOST" --port "$RASA_PORT" "${api_args[@]}" > build/logs/rasa.log 2>&1 &
 pids+=($!)
@@ -37,6 +42,7 @@ for _ in $(seq 1 120); do
     cat <<TXT
 
 Cramp Coach is running.
+  Web:    http://$HOST:$WEB_PORT/   (the chat widget on a demo page)
   REST:   POST http://$HOST:$RASA_PORT/webhooks/rest/webhook
           curl -s http://$HOST:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                -d '{"sender": "me", "message": "I have a cramp right now"}'

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Dict, Iterable, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT))
 MODELS = ROOT / "models"
 CONFIG = ROOT / "config.yml"
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "knowledge", "addons", "requirements.lock")
-_FINGERPRINT_LINE = re.compile(r'(patterns_fingerprint:\s*)"[0-9a-f]*"')
 
 
 def _files(paths: Iterable[str]) -> Iterable[Path]:
@@ -45,14 +44,23 @@ def data_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def refresh_pattern_fingerprint() -> None:
+def data_file_fingerprints() -> Dict[str, str]:
+    """config.yml keys that carry the hash of a data file a component reads itself."""
+    from addons.emergency_numbers import numbers_fingerprint
     from addons.red_flags import spec_fingerprint
 
+    return {"patterns_fingerprint": spec_fingerprint(), "numbers_fingerprint": numbers_fingerprint()}
+
+
+def refresh_data_file_fingerprints() -> None:
+    """Rasa's training cache cannot see those files: a changed hash in config retrains."""
     text = CONFIG.read_text()
-    updated = _FINGERPRINT_LINE.sub(rf'\g<1>"{spec_fingerprint()}"', text)
+    updated = text
+    for key, value in data_file_fingerprints().items():
+        updated = re.sub(rf'({key}:\s*)"[0-9a-f]*"', rf'\g<1>"{value}"', updated)
     if updated != text:
         CONFIG.write_text(updated)
-        print("updated patterns_fingerprint in config.yml (red-flag patterns changed)")
+        print("updated data file fingerprints in config.yml (patterns or numbers changed)")
 
 
 def current_model() -> Optional[Path]:
@@ -62,7 +70,7 @@ def current_model() -> Optional[Path]:
 
 
 def train(extra_args: list) -> Path:
-    refresh_pattern_fingerprint()
+    refresh_data_file_fingerprints()
     existing = current_model()
     if existing and "--force" not in extra_args:
         print(f"model is up to date: {existing.relative_to(ROOT)}")

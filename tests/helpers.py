@@ -42,12 +42,13 @@ def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float
 class Server:
     """One subprocess with its log file; stopped for sure at the end."""
 
-    def __init__(self, name: str, command: List[str], log_dir: Path):
+    def __init__(self, name: str, command: List[str], log_dir: Path, env: Optional[Dict[str, str]] = None):
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=SERVER_ENV, stdout=self._log, stderr=subprocess.STDOUT
+            command, cwd=ROOT, env={**SERVER_ENV, **(env or {})},
+            stdout=self._log, stderr=subprocess.STDOUT,
         )
 
     def wait_until_ready(self, url: str, timeout: float = 120) -> None:
@@ -80,8 +81,15 @@ class Server:
 class Assistant:
     """`rasa run` (REST channel, API behind a token) plus, optionally, the action server."""
 
-    def __init__(self, model: Path, workdir: Path, with_action_server: bool = True):
+    def __init__(
+        self,
+        model: Path,
+        workdir: Path,
+        with_action_server: bool = True,
+        env: Optional[Dict[str, str]] = None,
+    ):
         self.workdir = workdir
+        self.env = env or {}
         self.token = secrets.token_hex(16)
         self.port = free_port()
         self.action_port = free_port()
@@ -105,6 +113,7 @@ class Assistant:
                     "--enable-api", "--auth-token", self.token,
                 ],
                 workdir,
+                self.env,
             )
             self.servers.append(rasa)
             rasa.wait_until_ready(f"{self.url}/webhooks/rest/", timeout=180)
@@ -139,6 +148,24 @@ class Assistant:
     def stop(self) -> None:
         for server in reversed(self.servers):
             server.stop()
+
+
+class WebServer(Server):
+    """scripts/serve_web.py: the demo page and widget files, pointing at `rasa_url`."""
+
+    def __init__(self, rasa_url: str, workdir: Path, port: Optional[int] = None):
+        self.port = port or free_port()
+        super().__init__(
+            f"web_{self.port}",
+            [str(VENV_BIN / "python"), str(ROOT / "scripts" / "serve_web.py"),
+             "--port", str(self.port), "--rasa-url", rasa_url],
+            workdir,
+        )
+        self.wait_until_ready(self.url)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
 
 def texts(messages: List[Dict[str, Any]]) -> str:

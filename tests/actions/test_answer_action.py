@@ -181,7 +181,7 @@ def test_after_an_emergency_later_answers_carry_a_reminder():
     messages, _ = run(
         tracker("ask_diet", slots={"triage_level": "emergency", "emergency_number": "999"})
     )
-    assert "call 999 now" in messages[0]["text"]
+    assert "call an ambulance now: 999." in messages[0]["text"]
 
 
 def test_after_a_triage_answer_the_question_asked_is_answered():

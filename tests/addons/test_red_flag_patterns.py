@@ -36,14 +36,22 @@ def test_alternatives_expand():
     ]
 
 
-def test_config_fingerprint_matches_the_pattern_file():
-    """config.yml carries the pattern fingerprint so changed patterns retrain (make train updates it)."""
+def test_config_fingerprints_match_the_data_files():
+    """config.yml carries the hashes of files components read, so changes retrain them."""
+    import sys
     from pathlib import Path
 
     import yaml
 
-    from addons.red_flags import spec_fingerprint
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "scripts"))
+    from train_model import data_file_fingerprints
 
-    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "config.yml").read_text())
-    detector = next(c for c in config["pipeline"] if c["name"].endswith("RedFlagDetector"))
-    assert detector["patterns_fingerprint"] == spec_fingerprint(), "run `make train` to refresh it"
+    config = yaml.safe_load((root / "config.yml").read_text())
+    configured = {
+        key: value
+        for component in config["pipeline"] + config["policies"]
+        for key, value in component.items()
+        if key.endswith("_fingerprint")
+    }
+    assert configured == data_file_fingerprints(), "run `make train` to refresh them"

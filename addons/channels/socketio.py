@@ -1,0 +1,144 @@
+"""The web widget's socket.io channel: Rasa's protocol, with Rasa 3.6's flaws fixed.
+
+Same events as Rasa's `socketio` channel (session_request, session_confirm,
+user_uttered, bot_uttered), so Rasa web clients such as rasa-webchat still work. It
+differs where Rasa 3.6 is unsafe or broken:
+- `enter_room` is awaited (python-socketio >= 5.10 made it a coroutine; Rasa forgets to
+  await it, so with session persistence every reply went to an empty room: issue #13027);
+- Engine.IO's origin check is on, limited to the configured origins (Rasa passes
+  `cors_allowed_origins=[]`, which turns it off);
+- the server, not the client, picks conversation ids: a client may only resume an id the
+  server issued (32 hex digits), and ids live under "web:" so no web client can reach
+  another channel's conversation (a Telegram chat id, say);
+- typed text goes through the project's input guard;
+- each bot message says how severe it is, so the widget can style triage answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from addons.channels.guard import sanitize_text
+
+logger = logging.getLogger(__name__)
+
+SENDER_PREFIX = "web:"
+_SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+# Rasa's socket.io output sends only the text; the widget needs to know an alert.
+SEVERITY_BY_RESPONSE = {
+    "utter_triage_emergency": "emergency",
+    "utter_triage_urgent": "urgent",
+    "utter_triage_routine": "routine",
+}
+DEFAULT_ALLOWED_ORIGINS = ["http://127.0.0.1:8080", "http://localhost:8080"]
+ORIGINS_VARIABLE = "CRAMP_COACH_ALLOWED_ORIGINS"
+
+
+def allowed_origins(configured: Any) -> List[Text]:
+    """Origins from the environment (comma-separated), else credentials.yml, else localhost."""
+    raw = os.environ.get(ORIGINS_VARIABLE) or configured or DEFAULT_ALLOWED_ORIGINS
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    return [origin.strip().rstrip("/") for origin in raw if origin and origin.strip()]
+
+
+class SeverityOutput(SocketIOOutput):
+    """Rasa's socket.io output plus a `severity` field on triage answers."""
+
+    _severity: Optional[Text] = None
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self._severity = SEVERITY_BY_RESPONSE.get(message.get("utter_action"))
+        await super().send_response(recipient_id, message)
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        if self._severity and isinstance(response, dict):
+            response = {**response, "severity": self._severity}
+        await super()._send_message(socket_id, response)
+
+
+class WebChatInput(SocketIOInput):
+    """socket.io for the web widget (see the module docstring for what it fixes)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
+        credentials = credentials or {}
+        channel = cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            True,  # conversations survive page reloads: always persistent
+            credentials.get("socketio_path", "/socket.io"),
+            None,
+            "HS256",
+            credentials.get("metadata_key", "metadata"),
+        )
+        channel.allowed_origins = allowed_origins(credentials.get("allowed_origins"))
+        return channel
+
+    allowed_origins: List[Text] = DEFAULT_ALLOWED_ORIGINS
+
+    def get_output_channel(self) -> Optional[SeverityOutput]:
+        return SeverityOutput(self.sio, self.bot_message_evt) if self.sio else None
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.allowed_origins)
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        async def bind_session(sid: Text, requested: Any) -> Text:
+            """Joins the socket to its conversation; returns the id the client keeps."""
+            session_id = requested if isinstance(requested, str) and _SESSION_ID.match(requested) else None
+            session_id = session_id or secrets.token_hex(16)
+            sender_id = SENDER_PREFIX + session_id
+            await sio.enter_room(sid, sender_id, namespace=self.namespace)
+            await sio.save_session(sid, {"sender_id": sender_id}, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            return sender_id
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            await bind_session(sid, (data or {}).get("session_id") if isinstance(data, dict) else None)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            session = await sio.get_session(sid, namespace=self.namespace)
+            sender_id = session.get("sender_id") or await bind_session(sid, data.get("session_id"))
+            text = sanitize_text(data.get("message"))
+            if not text.strip():
+                return
+            metadata = data.get(self.metadata_key)
+            await on_new_message(
+                UserMessage(
+                    text,
+                    SeverityOutput(sio, self.bot_message_evt),
+                    sender_id,
+                    input_channel=self.name(),
+                    metadata=metadata if isinstance(metadata, dict) else {},
+                )
+            )
+
+        return webhook

@@ -1,0 +1,177 @@
+"""The web widget in real headless Chromium (Debian's), against the running assistant."""
+
+import re
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import record_figure
+from helpers import ROOT, Assistant, WebServer, free_port
+
+pytestmark = [pytest.mark.model, pytest.mark.servers, pytest.mark.browser]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "results" / "screenshots"
+# Flags for a closed network: no background connections, no first-run work.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def site(trained_model, tmp_path_factory):
+    """rasa run + action server allowing the demo page's origin, and the page itself."""
+    workdir = tmp_path_factory.mktemp("web")
+    web_port = free_port()
+    origin = f"http://127.0.0.1:{web_port}"
+    assistant = Assistant(trained_model, workdir, env={"CRAMP_COACH_ALLOWED_ORIGINS": origin})
+    web = WebServer(assistant.url, workdir, port=web_port)
+    yield assistant, web
+    web.stop()
+    assistant.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def bot_messages(page):
+    return page.locator(".cc-msg--bot")
+
+
+def wait_for_bot_text(page, text):
+    page.locator(".cc-msg--bot", has_text=text).last.wait_for()
+
+
+def say(page, text):
+    page.fill("#cc-input", text)
+    page.press("#cc-input", "Enter")
+
+
+def test_page_greets_then_answers_a_question(site, page):
+    _, web = site
+    started = time.monotonic()
+    page.goto(web.url)
+    bot_messages(page).first.wait_for()
+    first_message = time.monotonic() - started
+    record_figure("Web widget (headless Chromium)", f"page load to first bot message: {first_message * 1000:.0f} ms")
+    assert "Cramp Coach" in bot_messages(page).first.inner_text()
+    assert page.locator(".cc-reply", has_text="I have a cramp right now").is_visible()
+    assert page.locator(".cc-disclaimer").inner_text().startswith("General information, not a doctor")
+    say(page, "why do my legs cramp at night?")
+    wait_for_bot_text(page, "no one clear cause")
+    assert page.locator(".cc-msg--user").last.inner_text() == "why do my legs cramp at night?"
+    assert page.locator(".cc-msg--bot li").count() >= 5  # bullets render as a list
+
+
+def test_quick_reply_sends_the_payload_and_shows_the_title(site, page):
+    page.goto(site[1].url)
+    page.locator(".cc-reply", has_text="I have a cramp right now").click()
+    wait_for_bot_text(page, "pull your toes up towards your knee")
+    assert page.locator(".cc-msg--user").last.inner_text() == "I have a cramp right now"
+    assert page.evaluate("document.activeElement.id") == "cc-input"
+
+
+def test_emergency_answer_is_an_alert_that_cannot_be_missed(site, page):
+    page.goto(site[1].url)
+    bot_messages(page).first.wait_for()
+    say(page, "I can't breathe and my chest hurts")
+    alert = page.locator(".cc-msg--emergency.cc-msg--alert")
+    alert.wait_for()
+    assert alert.get_attribute("role") == "alert"
+    assert "999 if you are in the UK, otherwise 112" in alert.inner_text()  # browser locale en-GB
+    assert alert.evaluate("e => getComputedStyle(e).borderTopWidth") == "2px"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "desktop-emergency.png"))
+
+
+def test_history_survives_a_reload_but_not_another_tab(site, page):
+    assistant, web = site
+    page.goto(web.url)
+    bot_messages(page).first.wait_for()
+    say(page, "what stretches help cramps?")
+    wait_for_bot_text(page, "Would you like more detail?")  # the answer's last part
+    before = page.locator(".cc-msg").count()
+    session_id = page.evaluate("JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)[0])).sessionId")
+    assert re.fullmatch(r"[0-9a-f]{32}", session_id)
+    page.reload()
+    page.locator(".cc-msg").nth(before - 1).wait_for()
+    assert page.locator(".cc-msg").count() == before
+    tracker = assistant.tracker(f"web:{session_id}")
+    assert tracker["slots"]["topic"] == "exercises"
+    other_tab = page.context.new_page()
+    other_tab.goto(web.url)
+    bot_messages(other_tab).first.wait_for()
+    assert other_tab.locator(".cc-msg--user").count() == 0
+
+
+def test_start_over_begins_a_new_conversation(site, page):
+    page.goto(site[1].url)
+    bot_messages(page).first.wait_for()
+    say(page, "what should I eat?")
+    wait_for_bot_text(page, "balanced diet")
+    page.click(".cc-restart")
+    page.wait_for_function("document.querySelectorAll('.cc-msg--user').length === 0")
+    bot_messages(page).first.wait_for()
+    assert "Cramp Coach" in bot_messages(page).first.inner_text()
+
+
+def test_markup_is_shown_as_text_and_never_runs(site, page):
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(site[1].url)
+    bot_messages(page).first.wait_for()
+    attack = "<img src=x onerror=alert(1)>"
+    say(page, attack)
+    page.locator(".cc-msg--user", has_text="onerror").wait_for()
+    bot_messages(page).nth(1).wait_for()
+    assert page.locator(".cc-msg--user").last.inner_text() == attack
+    assert page.locator(".cc-log img").count() == 0
+    assert dialogs == []
+
+
+def test_phone_width_fits_without_sideways_scrolling(site, browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(site[1].url)
+    bot_messages(page).first.wait_for()
+    say(page, "I have a cramp right now")
+    wait_for_bot_text(page, "pull your toes up")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.locator(".cc-panel").bounding_box()["width"] <= 360
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-360.png"))
+    context.close()
+
+
+def test_server_down_shows_a_clear_message(site, page):
+    """Runs last in this module: it stops the module's Rasa server."""
+    assistant, web = site
+    page.goto(web.url)
+    bot_messages(page).first.wait_for()
+    assert page.locator(".cc-status").is_hidden()
+    assistant.stop()
+    status = page.locator(".cc-status")
+    status.wait_for(state="visible")
+    assert "Can't reach Cramp Coach" in status.inner_text() and "112" in status.inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "desktop-offline.png"))
