@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup validate train test test-unit run shell lock clean
+.PHONY: help setup validate train test test-unit run shell telegram-webhook lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ run: ## set everything up, train if needed, start the servers and print how to c
 
 shell: train ## chat in the terminal (starts the action server for the session)
 	@scripts/shell.sh
+
+telegram-webhook: setup ## register the Telegram webhook with its secret (TELEGRAM_TOKEN, TELEGRAM_WEBHOOK_URL, TELEGRAM_SECRET_TOKEN)
+	@$(PY) scripts/telegram_webhook.py
 
 lock: setup ## re-pin requirements.lock after changing requirements.in
 	@$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --exclude-editable | grep -v -i '^en[-_]cramp[-_]coach' > requirements.lock

@@ -22,6 +22,11 @@ mkdir -p build/logs
 .venv/bin/python scripts/run_action_server.py --port "$ACTION_SERVER_PORT" > build/logs/action_server.log 2>&1 &
 pids+=($!)
 
+credentials=credentials.yml
+if [ -n "${TELEGRAM_TOKEN:-}" ]; then
+  credentials=credentials-telegram.yml  # needs TELEGRAM_BOT_NAME and TELEGRAM_SECRET_TOKEN too
+fi
+
 api_args=()
 if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
   # The HTTP API (trackers, model control) only ever behind a token.
@@ -31,7 +36,7 @@ fi
   --rasa-url "http://$HOST:$RASA_PORT" > build/logs/web.log 2>&1 &
 pids+=($!)
 
-.venv/bin/rasa run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+.venv/bin/rasa run --model "$MODEL" --endpoints endpoints.yml --credentials "$credentials" \
   --interface "$HOST" --port "$RASA_PORT" "${api_args[@]}" > build/logs/rasa.log 2>&1 &
 pids+=($!)
 

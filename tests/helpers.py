@@ -87,6 +87,7 @@ class Assistant:
         workdir: Path,
         with_action_server: bool = True,
         env: Optional[Dict[str, str]] = None,
+        credentials: Path = ROOT / "credentials.yml",
     ):
         self.workdir = workdir
         self.env = env or {}
@@ -108,7 +109,7 @@ class Assistant:
                 "rasa",
                 [
                     str(VENV_BIN / "rasa"), "run", "--model", str(model),
-                    "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml"),
+                    "--endpoints", str(self.endpoints), "--credentials", str(credentials),
                     "--interface", "127.0.0.1", "--port", str(self.port),
                     "--enable-api", "--auth-token", self.token,
                 ],
