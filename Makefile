@@ -8,10 +8,10 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup validate train test test-unit run shell telegram-webhook lock clean
+.PHONY: help setup validate train evaluate export models test test-unit run shell telegram-webhook lock clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
 
 setup: ## install Python 3.10 deps into .venv and build the spaCy pipeline (idempotent)
 	@scripts/setup_env.sh
@@ -19,8 +19,17 @@ setup: ## install Python 3.10 deps into .venv and build the spaCy pipeline (idem
 validate: setup ## check data and knowledge: rasa data validate (no warnings allowed) + project checks
 	@scripts/validate.sh
 
-train: setup ## train a model if config, domain, data or knowledge changed
-	@$(PY) scripts/train_model.py
+train: setup ## train a model if config, domain, data or knowledge changed (ARGS="--finetune" for a quick iteration)
+	@$(PY) scripts/train_model.py $(ARGS)
+
+evaluate: train ## NLU, stories and triage figures into results/ (summary.md); fails below thresholds or baseline
+	@$(PY) scripts/evaluate.py $(ARGS)
+
+export: setup ## turn stored conversations into files to review (exports/): NLU to label, test stories, feedback per topic
+	@$(PY) scripts/export_conversations.py $(ARGS)
+
+models: ## list trained models, newest first, and which one matches the current data
+	@$(PY) scripts/train_model.py --list
 
 test-unit: setup ## fast tests that need no trained model
 	@scripts/run_tests.sh -m "not model" $(PYTEST_ARGS)

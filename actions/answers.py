@@ -122,8 +122,10 @@ class ActionAnswerTopic(Action):
             dispatcher.utter_message(text=messages.advice[key])
         if tracker.get_slot("topic") is None:
             dispatcher.utter_message(text=messages.general_info_note)
+        buttons = list(messages.feedback_buttons)
         if entry.more:
-            dispatcher.utter_message(
-                text=messages.offer_more,
-                buttons=[{"title": b.title, "payload": b.payload} for b in messages.offer_more_buttons],
-            )
+            buttons.append(messages.more_button)
+        dispatcher.utter_message(
+            text=messages.ask_feedback,
+            buttons=[{"title": b.title, "payload": b.payload} for b in buttons],
+        )

@@ -142,8 +142,9 @@ class Messages:
     no_more: str
     ask_which_topic: str
     emergency_reminder: str
-    offer_more: str
-    offer_more_buttons: Tuple[Button, ...]
+    ask_feedback: str
+    feedback_buttons: Tuple[Button, ...]
+    more_button: Button
     advice: Mapping[str, str]
 
 
@@ -317,22 +318,26 @@ def _parse_vocabulary(raw: Any) -> Dict[str, Dict[str, Tuple[str, ...]]]:
     return vocabulary
 
 
+def _button(raw: Any, where: str) -> Button:
+    if not isinstance(raw, dict) or not all(
+        isinstance(raw.get(k), str) and raw.get(k) for k in ("title", "payload")
+    ):
+        raise _fail("messages", where, "needs a title and a payload")
+    if raw["payload"].startswith("/") and "{" in raw["payload"]:
+        raise _fail("messages", where, "payloads may not carry entities")
+    return Button(title=raw["title"], payload=raw["payload"])
+
+
 def _parse_messages(raw: Any) -> Messages:
     if not isinstance(raw, dict):
         raise _fail("messages", "(section)", "must be a mapping")
     texts = {key: _text(raw, "messages", key) for key in MESSAGE_KEYS}
-    offer = raw.get("offer_more")
-    if not isinstance(offer, dict):
-        raise _fail("messages", "offer_more", "needs 'text' and 'buttons'")
-    buttons = []
-    for number, button in enumerate(offer.get("buttons") or [], start=1):
-        if not isinstance(button, dict) or not all(
-            isinstance(button.get(k), str) and button.get(k) for k in ("title", "payload")
-        ):
-            raise _fail("messages", f"offer_more.buttons[{number}]", "needs a title and a payload")
-        if button["payload"].startswith("/") and "{" in button["payload"]:
-            raise _fail("messages", f"offer_more.buttons[{number}]", "payloads may not carry entities")
-        buttons.append(Button(title=button["title"], payload=button["payload"]))
+    feedback = raw.get("ask_feedback")
+    if not isinstance(feedback, dict) or not feedback.get("buttons"):
+        raise _fail("messages", "ask_feedback", "needs 'text' and 'buttons'")
+    buttons = tuple(
+        _button(b, f"ask_feedback.buttons[{n}]") for n, b in enumerate(feedback["buttons"], start=1)
+    )
     advice = raw.get("advice")
     if not isinstance(advice, dict):
         raise _fail("messages", "advice", "must map advice keys to texts")
@@ -340,8 +345,9 @@ def _parse_messages(raw: Any) -> Messages:
     if missing:
         raise _fail("messages", f"advice.{missing[0]}", "is missing")
     return Messages(
-        offer_more=_text(offer, "messages", "text"),
-        offer_more_buttons=tuple(buttons),
+        ask_feedback=_text(feedback, "messages", "text"),
+        feedback_buttons=buttons,
+        more_button=_button(raw.get("more_button"), "more_button"),
         advice={k: advice[k].strip() for k in ADVICE_KEYS},
         **texts,
     )

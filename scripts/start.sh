@@ -11,8 +11,13 @@ ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
 WEB_PORT=${WEB_PORT:-8080}
 
 scripts/setup_env.sh
-.venv/bin/python scripts/train_model.py
-MODEL=$(.venv/bin/python scripts/train_model.py --print-current)
+if [ -n "${MODEL:-}" ]; then
+  # A chosen model (e.g. to roll back): MODEL=models/cramp-coach-....tar.gz make run
+  [ -f "$MODEL" ] || { echo "error: no model file $MODEL (see: make models)" >&2; exit 1; }
+else
+  .venv/bin/python scripts/train_model.py
+  MODEL=$(.venv/bin/python scripts/train_model.py --print-current)
+fi
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -103,7 +103,14 @@ def train(extra_args: list) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Train the assistant if anything changed.")
     parser.add_argument("--print-current", action="store_true", help="print the current model path or fail")
+    parser.add_argument("--list", action="store_true", help="list trained models, newest first")
     args, extra = parser.parse_known_args()
+    if args.list:
+        current = current_model()
+        for model in sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True):
+            mark = "  <- matches the current data" if model == current else ""
+            print(f"{model.relative_to(ROOT)}  {model.stat().st_size / 1e6:.1f} MB{mark}")
+        return 0
     if args.print_current:
         model = current_model()
         if model is None:

@@ -15,3 +15,4 @@ if [ $status -ne 0 ] || [ -n "$warnings" ]; then
 fi
 rm -f "$log"
 echo "rasa data validate: clean"
+.venv/bin/python scripts/check_project.py

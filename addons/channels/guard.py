@@ -24,13 +24,10 @@ MAX_MESSAGE_CHARS = 2000
 
 def _button_payloads(node: Any) -> Iterable[Text]:
     if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "buttons" and isinstance(value, list):
-                for button in value:
-                    if isinstance(button, dict) and isinstance(button.get("payload"), str):
-                        yield button["payload"]
-            else:
-                yield from _button_payloads(value)
+        if isinstance(node.get("payload"), str) and isinstance(node.get("title"), str):
+            yield node["payload"]
+        for value in node.values():
+            yield from _button_payloads(value)
     elif isinstance(node, list):
         for item in node:
             yield from _button_payloads(item)

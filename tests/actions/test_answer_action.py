@@ -136,11 +136,12 @@ def test_first_answer_carries_the_not_a_diagnosis_note(knowledge):
     assert knowledge.messages.general_info_note not in all_text(later)
 
 
-def test_answers_with_details_offer_more_with_buttons(knowledge):
-    messages, _ = run(tracker("ask_first_aid"))
-    offer = messages[-1]
-    assert offer["text"] == knowledge.messages.offer_more
-    assert [b["payload"] for b in offer["buttons"]] == ["/ask_more", "/deny"]
+def test_every_answer_asks_for_feedback_and_offers_more_when_there_is_more(knowledge):
+    with_more, _ = run(tracker("ask_first_aid"))
+    without_more, _ = run(tracker("ask_medications", {"medication": "vitamin_d"}))
+    assert with_more[-1]["text"] == knowledge.messages.ask_feedback
+    assert [b["payload"] for b in with_more[-1]["buttons"]] == ["/feedback_helpful", "/feedback_not_helpful", "/ask_more"]
+    assert [b["payload"] for b in without_more[-1]["buttons"]] == ["/feedback_helpful", "/feedback_not_helpful"]
 
 
 @pytest.mark.parametrize(

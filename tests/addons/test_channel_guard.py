@@ -24,7 +24,7 @@ def test_typed_commands_become_plain_text(typed, seen):
 
 def test_the_bots_own_button_payloads_pass():
     payloads = allowed_payloads()
-    assert {"/ask_first_aid", "/ask_more", "/deny"} <= payloads
+    assert {"/ask_first_aid", "/ask_more", "/feedback_helpful", "/feedback_not_helpful"} <= payloads
     assert all("{" not in p for p in payloads)
     for payload in payloads:
         assert sanitize_text(payload) == payload

@@ -109,7 +109,7 @@ def test_history_survives_a_reload_but_not_another_tab(site, page):
     page.goto(web.url)
     bot_messages(page).first.wait_for()
     say(page, "what stretches help cramps?")
-    wait_for_bot_text(page, "Would you like more detail?")  # the answer's last part
+    wait_for_bot_text(page, "Did this help?")  # the answer's last part
     before = page.locator(".cc-msg").count()
     session_id = page.evaluate("JSON.parse(sessionStorage.getItem(Object.keys(sessionStorage)[0])).sessionId")
     assert re.fullmatch(r"[0-9a-f]{32}", session_id)

@@ -1,0 +1,183 @@
+"""Evaluates a trained model and gates on thresholds and on the committed baseline.
+
+Runs the held-out NLU test set (rasa test nlu), the test stories (rasa test core) and the
+red-flag suite, and writes to results/:
+  summary.md          one page: each figure against its threshold and the baseline
+  figures.json        the figures, for machines
+  misclassified.md    every held-out message the NLU got wrong
+  nlu/                Rasa's intent report, confusion matrix image (intent_confusion_matrix.png), errors
+  core/               Rasa's story report and failed_test_stories.yml
+Exits 1 when a figure is below its threshold or worse than the baseline by more than the
+baseline's tolerance. `--update-baseline` writes the current figures as the new baseline
+(a deliberate maintainer act; results/ is not committed, the baseline is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BASELINE = ROOT / "tests" / "evaluation_baseline.json"
+RASA = Path(sys.executable).parent / "rasa"
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+LABELS = {
+    "nlu_macro_f1": "NLU intent macro-F1 (held out)",
+    "nlu_weighted_f1": "NLU intent weighted F1 (held out)",
+    "nlu_accuracy": "NLU intent accuracy (held out)",
+    "stories_failed": "Test stories failed",
+    "triage_emergency_recall": "Triage recall, emergency",
+    "triage_urgent_recall": "Triage recall, urgent",
+    "triage_routine_recall": "Triage recall, routine",
+    "triage_exact_rate": "Triage exact level",
+    "triage_false_positive_rate": "Triage false positives on 'none'",
+}
+# Figures where lower is better.
+LOWER_IS_BETTER = {"stories_failed", "triage_false_positive_rate"}
+
+
+def rasa(log: Path, *args: str) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as output:
+        return subprocess.run([str(RASA), *args], cwd=ROOT, env=ENV, stdout=output, stderr=subprocess.STDOUT).returncode
+
+
+def evaluate_nlu(model: Path, out: Path) -> Dict[str, float]:
+    nlu = out / "nlu"
+    if rasa(out / "logs" / "test_nlu.log", "test", "nlu", "--model", str(model), "--nlu", "tests/nlu_test.yml", "--out", str(nlu)):
+        raise SystemExit(f"rasa test nlu failed; see {out / 'logs' / 'test_nlu.log'}")
+    report = json.loads((nlu / "intent_report.json").read_text())
+    errors = json.loads((nlu / "intent_errors.json").read_text()) if (nlu / "intent_errors.json").exists() else []
+    lines = ["# Misclassified held-out messages", "", "| message | expected | predicted | confidence |", "| --- | --- | --- | --- |"]
+    for error in errors:
+        predicted = error.get("intent_prediction") or {}
+        lines.append(f"| {error['text']} | {error['intent']} | {predicted.get('name')} | {predicted.get('confidence', 0):.2f} |")
+    (out / "misclassified.md").write_text("\n".join(lines) + "\n")
+    return {
+        "nlu_macro_f1": report["macro avg"]["f1-score"],
+        "nlu_weighted_f1": report["weighted avg"]["f1-score"],
+        "nlu_accuracy": report.get("accuracy", 0.0),
+    }
+
+
+def evaluate_stories(model: Path, out: Path) -> Dict[str, float]:
+    core = out / "core"
+    rasa(out / "logs" / "test_core.log", "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml", "--out", str(core))
+    failed = core / "failed_test_stories.yml"
+    text = failed.read_text() if failed.exists() else ""
+    if not (core / "story_report.json").exists():
+        raise SystemExit(f"rasa test core did not run; see {out / 'logs' / 'test_core.log'}")
+    return {"stories_failed": float(text.count("- story:"))}
+
+
+def evaluate_triage() -> Dict[str, float]:
+    import spacy
+
+    from addons.red_flags import LEVEL_RANK, load_rules
+
+    rules = load_rules(spacy.load("en_cramp_coach"))
+    cases = yaml.safe_load((ROOT / "tests" / "triage_cases.yml").read_text())["cases"]
+    rank = {"none": 0, **LEVEL_RANK}
+    totals, caught, exact, false_positive = Counter(), Counter(), 0, 0
+    for case in cases:
+        got = rules.detect(case["text"]).level or "none"
+        totals[case["level"]] += 1
+        if case["level"] != "none" and rank[got] >= rank[case["level"]]:
+            caught[case["level"]] += 1
+        exact += got == case["level"]
+        false_positive += case["level"] == "none" and got != "none"
+    figures = {f"triage_{level}_recall": caught[level] / totals[level] for level in LEVEL_RANK}
+    figures["triage_exact_rate"] = exact / len(cases)
+    figures["triage_false_positive_rate"] = false_positive / totals["none"]
+    return figures
+
+
+def judge(figures: Dict[str, float], baseline: dict) -> List[Tuple[str, str, str]]:
+    """(figure, status, why) for every figure."""
+    verdicts = []
+    tolerance = baseline.get("tolerance", {})
+    for name, value in figures.items():
+        rule = baseline.get("thresholds", {}).get(name, {})
+        problems = []
+        if "min" in rule and value < rule["min"]:
+            problems.append(f"below the threshold {rule['min']}")
+        if "max" in rule and value > rule["max"]:
+            problems.append(f"above the threshold {rule['max']}")
+        previous = baseline.get("figures", {}).get(name)
+        if previous is not None:
+            worse = value - previous if name in LOWER_IS_BETTER else previous - value
+            if worse > tolerance.get(name, tolerance.get("default", 0.0)) + 1e-9:
+                problems.append(f"worse than the baseline {previous:.3f}")
+        verdicts.append((name, "FAIL" if problems else "ok", "; ".join(problems)))
+    return verdicts
+
+
+def summary(model: Path, figures: Dict[str, float], baseline: dict, verdicts) -> str:
+    lines = [
+        "# Evaluation summary", "",
+        f"Model: `{model.name}`. Baseline: `tests/evaluation_baseline.json`.", "",
+        "| figure | value | threshold | baseline | change | status |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, status, why in verdicts:
+        value = figures[name]
+        rule = baseline.get("thresholds", {}).get(name, {})
+        threshold = f"≥ {rule['min']}" if "min" in rule else (f"≤ {rule['max']}" if "max" in rule else "")
+        previous = baseline.get("figures", {}).get(name)
+        change = f"{value - previous:+.3f}" if previous is not None else ""
+        shown_previous = f"{previous:.3f}" if previous is not None else ""
+        lines.append(f"| {LABELS.get(name, name)} | {value:.3f} | {threshold} | {shown_previous} | {change} | {status}{': ' + why if why else ''} |")
+    lines += ["", "Details: `results/misclassified.md`, `results/nlu/intent_confusion_matrix.png`, "
+              "`results/nlu/intent_report.json`, `results/core/failed_test_stories.yml`."]
+    return "\n".join(lines) + "\n"
+
+
+def current_model() -> Path:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from train_model import current_model as find
+
+    model = find()
+    if model is None:
+        raise SystemExit("no model for the current data: run `make train` first")
+    return model
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, help="model to evaluate (default: the current one)")
+    parser.add_argument("--out", type=Path, default=ROOT / "results")
+    parser.add_argument("--baseline", type=Path, default=BASELINE)
+    parser.add_argument("--update-baseline", action="store_true", help="store these figures as the new baseline")
+    args = parser.parse_args()
+    model = (args.model or current_model()).resolve()
+    args.out.mkdir(parents=True, exist_ok=True)
+    figures = {**evaluate_nlu(model, args.out), **evaluate_stories(model, args.out), **evaluate_triage()}
+    baseline = json.loads(args.baseline.read_text()) if args.baseline.exists() else {}
+    if args.update_baseline:
+        baseline["figures"] = {k: round(v, 4) for k, v in figures.items()}
+        args.baseline.write_text(json.dumps(baseline, indent=2) + "\n")
+        print(f"baseline updated: {args.baseline}")
+    verdicts = judge(figures, baseline)
+    (args.out / "figures.json").write_text(json.dumps(figures, indent=2) + "\n")
+    page = summary(model, figures, baseline, verdicts)
+    (args.out / "summary.md").write_text(page)
+    print(page)
+    failed = [name for name, status, _ in verdicts if status == "FAIL"]
+    if failed:
+        print(f"evaluation gate: FAILED ({', '.join(failed)})", file=sys.stderr)
+        return 1
+    print("evaluation gate: passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""`make evaluate`: the figures, the reports, and a gate that a worse model cannot pass."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import record_figure
+from helpers import ROOT, SERVER_ENV, VENV_BIN
+
+pytestmark = pytest.mark.model
+EVALUATE = [sys.executable, str(ROOT / "scripts" / "evaluate.py")]
+
+
+@pytest.fixture(scope="module")
+def evaluation(trained_model):
+    run = subprocess.run(EVALUATE + ["--model", str(trained_model)], cwd=ROOT, env=SERVER_ENV, capture_output=True, text=True)
+    return run, json.loads((ROOT / "results" / "figures.json").read_text())
+
+
+def test_current_model_passes_the_gate_and_writes_the_reports(evaluation):
+    run, figures = evaluation
+    results = ROOT / "results"
+    record_figure("Evaluation (scripts/evaluate.py)", f"NLU macro-F1 {figures['nlu_macro_f1']:.3f} (weighted {figures['nlu_weighted_f1']:.3f}); stories failed {figures['stories_failed']:.0f}; summary results/summary.md")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    for report in ("summary.md", "misclassified.md", "nlu/intent_report.json", "nlu/intent_confusion_matrix.png", "core/story_report.json"):
+        assert (results / report).exists(), report
+    assert figures["nlu_macro_f1"] >= 0.95 and figures["stories_failed"] == 0
+
+
+def test_a_deliberately_degraded_model_fails_the_gate(tmp_path):
+    """Same data, but DIET trained for one epoch: the gate must say no."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    for component in config["pipeline"]:
+        if component["name"] == "DIETClassifier":
+            component["epochs"] = 1
+    degraded_config = tmp_path / "config.yml"
+    degraded_config.write_text(yaml.safe_dump(config))
+    train = subprocess.run(
+        [str(VENV_BIN / "rasa"), "train", "--config", str(degraded_config), "--domain", "domain.yml",
+         "--data", "data", "--out", str(tmp_path), "--fixed-model-name", "degraded"],
+        cwd=ROOT, env=SERVER_ENV, capture_output=True, text=True,
+    )
+    assert train.returncode == 0, train.stdout[-2000:]
+    run = subprocess.run(
+        EVALUATE + ["--model", str(tmp_path / "degraded.tar.gz"), "--out", str(tmp_path / "results")],
+        cwd=ROOT, env=SERVER_ENV, capture_output=True, text=True,
+    )
+    assert run.returncode == 1
+    assert "evaluation gate: FAILED" in run.stderr and "nlu_macro_f1" in run.stderr
+    assert "below the threshold 0.95" in (tmp_path / "results" / "summary.md").read_text()
