@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup validate train evaluate export models test test-unit run shell telegram-webhook lock clean
+.PHONY: help setup validate train evaluate export bench models test test-unit run shell telegram-webhook lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ evaluate: train ## NLU, stories and triage figures into results/ (summary.md); f
 
 export: setup ## turn stored conversations into files to review (exports/): NLU to label, test stories, feedback per topic
 	@$(PY) scripts/export_conversations.py $(ARGS)
+
+bench: train ## benchmark against stock Rasa on this machine (about 15 min): bench/results/bench.json and bench.png
+	@$(PY) bench/run_bench.py $(ARGS)
 
 models: ## list trained models, newest first, and which one matches the current data
 	@$(PY) scripts/train_model.py --list
