@@ -88,7 +88,7 @@ def test_medicines_that_cause_cramps_say_not_to_stop_them(knowledge):
 
 def test_triage_answers_name_emergency_number_and_forbid_massage():
     urgent = [v["text"] for v in DOMAIN["responses"]["utter_triage_urgent"]]
-    emergency = DOMAIN["responses"]["utter_triage_emergency"][0]["text"]
-    assert "{emergency_number}" in emergency and "don't massage" in emergency
+    for variant in DOMAIN["responses"]["utter_triage_emergency"]:
+        assert "{emergency_number}" in variant["text"] and "don't massage" in variant["text"]
     assert all("{emergency_number}" in text for text in urgent)
     assert all(re.search(r"don't massage|don't rub", t, re.I) for t in urgent if "leg" in t and "swollen" in t)
