@@ -58,7 +58,7 @@ def test_every_entry_is_reachable_and_sets_topic(assistant, knowledge):
         started = time.monotonic()
         reply = assistant.send(sender, question)
         latencies.append(time.monotonic() - started)
-        topic = assistant.tracker(sender)["slots"]["topic"]
+        topic = assistant.tracker(f"rest:{sender}")["slots"]["topic"]
         if topic != entry_id or knowledge.get(entry_id).answer not in texts(reply):
             wrong[entry_id] = topic
     latencies.sort()
@@ -77,7 +77,7 @@ def test_follow_ups_keep_context(assistant, knowledge):
     assistant.send(sender, "which medicines help?")
     reply = assistant.send(sender, "and magnesium?")
     assert knowledge.get("medication_minerals").answer in texts(reply)
-    assert assistant.tracker(sender)["slots"]["topic"] == "medication_minerals"
+    assert assistant.tracker(f"rest:{sender}")["slots"]["topic"] == "medication_minerals"
 
 
 def test_greeting_offers_a_one_tap_route_to_first_aid(assistant, knowledge):
@@ -93,7 +93,7 @@ def test_urgent_sign_then_the_question_is_answered_and_massage_is_dropped(assist
     sender = new_sender()
     reply = assistant.send(sender, "my left calf is swollen and hot, what should I do during a cramp?")
     assert reply[0]["text"].startswith("⚠️") and "blood clot" in reply[0]["text"]
-    slots = assistant.tracker(sender)["slots"]
+    slots = assistant.tracker(f"rest:{sender}")["slots"]
     assert slots["triage_level"] == "urgent" and slots["clot_signs"] is True
     reply = assistant.send(sender, "I have a cramp right now")
     assert knowledge.get("first_aid").answer_clot_safe in texts(reply)
@@ -105,7 +105,7 @@ def test_triage_level_never_drops_and_typed_commands_cannot_reset_it(assistant):
     assistant.send(sender, "I can't breathe and my chest hurts")
     for attempt in ["/restart", '/greet{"triage_level": null}', "/red_flag_routine", "/session_start", "my left calf is swollen"]:
         assistant.send(sender, attempt)
-    assert assistant.tracker(sender)["slots"]["triage_level"] == "emergency"
+    assert assistant.tracker(f"rest:{sender}")["slots"]["triage_level"] == "emergency"
 
 
 def test_country_is_remembered_for_the_emergency_number(assistant):
@@ -141,3 +141,12 @@ def test_bad_input_gets_a_kind_answer(assistant, message, expected):
     assert reply, "no answer at all"
     if expected:
         assert expected in texts(reply)
+
+
+def test_rest_callers_cannot_reach_another_channels_conversation(assistant):
+    """A REST sender "telegram:42" lands in "rest:telegram:42", not in Telegram's conversation."""
+    assistant.send("telegram:42", "I can't breathe and my chest hurts")
+    assert assistant.tracker("rest:telegram:42")["slots"]["triage_level"] == "emergency"
+    assert assistant.tracker("telegram:42")["events"] in ([], None) or not any(
+        e.get("event") == "user" for e in assistant.tracker("telegram:42")["events"]
+    )

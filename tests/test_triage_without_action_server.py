@@ -24,7 +24,7 @@ def test_every_emergency_message_gets_the_emergency_answer(assistant_without_act
     for case in (c for c in CASES if c["level"] == "emergency"):
         sender = uuid.uuid4().hex
         reply = assistant_without_actions.send(sender, case["text"])
-        level = assistant_without_actions.tracker(sender)["slots"]["triage_level"]
+        level = assistant_without_actions.tracker(f"rest:{sender}")["slots"]["triage_level"]
         if "This could be an emergency" not in texts(reply) or level != "emergency":
             missed.append(case["text"])
     assert not missed
@@ -34,4 +34,4 @@ def test_urgent_answer_arrives_even_though_the_question_cannot_be_answered(assis
     sender = uuid.uuid4().hex
     reply = assistant_without_actions.send(sender, "my right calf is red, swollen and warm, can I take magnesium?")
     assert "blood clot" in texts(reply)
-    assert assistant_without_actions.tracker(sender)["slots"]["triage_level"] == "urgent"
+    assert assistant_without_actions.tracker(f"rest:{sender}")["slots"]["triage_level"] == "urgent"

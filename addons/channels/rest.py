@@ -1,4 +1,8 @@
-"""The REST channel with the project's input guard (same URL as Rasa's: /webhooks/rest)."""
+"""The REST channel with the project's input guard (same URL as Rasa's: /webhooks/rest).
+
+The caller chooses the sender id, so conversations are stored under "rest:<sender>": a
+REST caller can never write into a Telegram ("telegram:<chat id>") or web conversation.
+"""
 
 from typing import Optional, Text
 
@@ -6,6 +10,8 @@ from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
 from addons.channels.guard import sanitize_text
+
+SENDER_PREFIX = "rest:"
 
 
 class GuardedRestInput(RestInput):
@@ -17,3 +23,7 @@ class GuardedRestInput(RestInput):
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         return sanitize_text(super()._extract_message(req))
+
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        sender = await super()._extract_sender(req)
+        return f"{SENDER_PREFIX}{sender}" if sender is not None else None
