@@ -35,7 +35,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+sys.path.insert(0, str(ROOT / "scripts"))
+from local_servers import SERVER_ENV as ENV  # noqa: E402
+from local_servers import Server, free_port  # noqa: E402
 # A realistic conversation: questions, follow-ups, a red flag, small talk.
 CONVERSATION = [
     "hi",
@@ -51,14 +53,6 @@ CONVERSATION = [
 ]
 LEVELS = (1, 10, 50)
 TURN_MARKS = (1, 20, 100)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -95,23 +89,6 @@ def train(name: str, config: Path, out: Path) -> Dict[str, Any]:
         raise SystemExit(f"training {name} failed; see {log}")
     model = out / f"{name}.tar.gz"
     return {"model": str(model), "train_seconds": round(seconds, 1), "model_mb": round(model.stat().st_size / 1e6, 1)}
-
-
-class Server:
-    def __init__(self, name: str, command: List[str], workdir: Path):
-        self.name = name
-        self.log = open(workdir / f"{name}.log", "w")
-        self.started = time.monotonic()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
 
 
 async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str) -> float:

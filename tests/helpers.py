@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-SERVER_ENV = {
-    **os.environ,
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "RASA_TELEMETRY_ENABLED": "false",
-    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
+sys.path.insert(0, str(ROOT / "scripts"))
+from local_servers import SERVER_ENV, Server, free_port  # noqa: E402,F401  (re-exported for tests)
 def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float = 30) -> Any:
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(
@@ -37,45 +20,6 @@ def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"null")
-
-
-class Server:
-    """One subprocess with its log file; stopped for sure at the end."""
-
-    def __init__(self, name: str, command: List[str], log_dir: Path, env: Optional[Dict[str, str]] = None):
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env={**SERVER_ENV, **(env or {})},
-            stdout=self._log, stderr=subprocess.STDOUT,
-        )
-
-    def wait_until_ready(self, url: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                return
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.5)
-        raise RuntimeError(f"{self.name} not ready after {timeout} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 40) -> str:
-        self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 class Assistant:
