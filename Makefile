@@ -38,6 +38,7 @@ test-unit: setup ## fast tests that need no trained model
 	@scripts/run_tests.sh -m "not model" $(PYTEST_ARGS)
 
 test: validate train ## run the whole test suite (validate, train once, all tests)
+	@scripts/system_packages.sh browser
 	@scripts/run_tests.sh $(PYTEST_ARGS)
 
 run: ## set everything up, train if needed, start the servers and print how to chat

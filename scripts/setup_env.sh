@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 VENV=.venv
 PIP_VERSION=24.0
 
+scripts/system_packages.sh base
+
 find_python310() {
   local candidate
   if command -v python3.10 >/dev/null 2>&1 && python3.10 -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
@@ -52,10 +54,6 @@ fi
 # The web widget's socket.io-client, from the npm registry, served locally (no CDN).
 web_stamp="web/node_modules/.lock-$(sha256sum web/package-lock.json | cut -c1-16)"
 if [ ! -f "$web_stamp" ]; then
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "error: npm is needed for the web widget (apt-get install nodejs npm)" >&2
-    exit 1
-  fi
   npm ci --prefix web --no-audit --no-fund --ignore-scripts --loglevel=error
   touch "$web_stamp"
 fi
