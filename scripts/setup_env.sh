@@ -51,6 +51,11 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# Rasa loads the project's components (addons.*) by module path: make the project importable
+# from any working directory of this virtualenv.
+site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+[ "$(cat "$site/cramp_coach.pth" 2>/dev/null)" = "$PWD" ] || echo "$PWD" > "$site/cramp_coach.pth"
+
 # The web widget's socket.io-client, from the npm registry, served locally (no CDN).
 web_stamp="web/node_modules/.lock-$(sha256sum web/package-lock.json | cut -c1-16)"
 if [ ! -f "$web_stamp" ]; then
