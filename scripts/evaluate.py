@@ -21,7 +21,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import yaml
 
@@ -79,15 +79,13 @@ def evaluate_stories(model: Path, out: Path) -> Dict[str, float]:
     return {"stories_failed": float(text.count("- story:"))}
 
 
-def evaluate_triage() -> Dict[str, float]:
-    import spacy
+def score_triage(rules: Any, cases: List[Dict[str, Any]]) -> Tuple[Dict[str, float], List[str]]:
+    """Recall per level (a higher level counts as caught), exact rate, false positives, misses."""
+    from addons.red_flags import LEVEL_RANK
 
-    from addons.red_flags import LEVEL_RANK, load_rules
-
-    rules = load_rules(spacy.load("en_cramp_coach"))
-    cases = yaml.safe_load((ROOT / "tests" / "triage_cases.yml").read_text())["cases"]
     rank = {"none": 0, **LEVEL_RANK}
     totals, caught, exact, false_positive = Counter(), Counter(), 0, 0
+    misses = []
     for case in cases:
         got = rules.detect(case["text"]).level or "none"
         totals[case["level"]] += 1
@@ -95,10 +93,21 @@ def evaluate_triage() -> Dict[str, float]:
             caught[case["level"]] += 1
         exact += got == case["level"]
         false_positive += case["level"] == "none" and got != "none"
+        if got != case["level"]:
+            misses.append(f"{case['level']} -> {got}: {case['text']}")
     figures = {f"triage_{level}_recall": caught[level] / totals[level] for level in LEVEL_RANK}
     figures["triage_exact_rate"] = exact / len(cases)
     figures["triage_false_positive_rate"] = false_positive / totals["none"]
-    return figures
+    return figures, misses
+
+
+def evaluate_triage() -> Dict[str, float]:
+    import spacy
+
+    from addons.red_flags import load_rules
+
+    cases = yaml.safe_load((ROOT / "tests" / "triage_cases.yml").read_text())["cases"]
+    return score_triage(load_rules(spacy.load("en_cramp_coach")), cases)[0]
 
 
 def judge(figures: Dict[str, float], baseline: dict) -> List[Tuple[str, str, str]]:

@@ -1,6 +1,6 @@
 """The public red-flag suite (tests/triage_cases.yml) through the pattern detector."""
 
-from collections import Counter
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +8,9 @@ import yaml
 
 from addons.red_flags import LEVEL_RANK
 from conftest import record_figure
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from evaluate import score_triage  # noqa: E402  (one scorer for the tests and `make evaluate`)
 
 CASES = yaml.safe_load((Path(__file__).resolve().parents[1] / "triage_cases.yml").read_text())["cases"]
 RANK = {"none": 0, **LEVEL_RANK}
@@ -21,27 +24,17 @@ def test_suite_is_large_and_labelled():
 
 
 def test_detector_meets_the_recall_and_false_positive_targets(red_flag_rules):
-    results = [(c, red_flag_rules.detect(c["text"]).level or "none") for c in CASES]
-    totals, caught, exact = Counter(), Counter(), 0
-    misses = []
-    for case, got in results:
-        totals[case["level"]] += 1
-        if case["level"] != "none" and RANK[got] >= RANK[case["level"]]:
-            caught[case["level"]] += 1
-        exact += got == case["level"]
-        if got != case["level"]:
-            misses.append(f"{case['level']} -> {got}: {case['text']}")
-    recall = {level: caught[level] / totals[level] for level in LEVEL_RANK}
-    false_positive = sum(1 for c, got in results if c["level"] == "none" and got != "none") / totals["none"]
+    figures, misses = score_triage(red_flag_rules, CASES)
     record_figure(
         "Triage suite",
-        f"{len(CASES)} cases: recall emergency {recall['emergency']:.1%}, urgent {recall['urgent']:.1%}, "
-        f"routine {recall['routine']:.1%}; exact level {exact / len(CASES):.1%}; "
-        f"false positives on none {false_positive:.1%}",
+        f"{len(CASES)} cases: recall emergency {figures['triage_emergency_recall']:.1%}, "
+        f"urgent {figures['triage_urgent_recall']:.1%}, routine {figures['triage_routine_recall']:.1%}; "
+        f"exact level {figures['triage_exact_rate']:.1%}; "
+        f"false positives on none {figures['triage_false_positive_rate']:.1%}",
     )
-    assert recall["emergency"] == 1.0, misses
-    assert recall["urgent"] >= 0.98, misses
-    assert false_positive <= 0.03, misses
+    assert figures["triage_emergency_recall"] == 1.0, misses
+    assert figures["triage_urgent_recall"] >= 0.98, misses
+    assert figures["triage_false_positive_rate"] <= 0.03, misses
 
 
 @pytest.mark.parametrize(
