@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -147,7 +148,8 @@ class RedFlagDetector(StoredJsonComponent):
 
     def _process_message(self, message: Message, rules: RedFlagRules) -> None:
         text = message.get(TEXT) or ""
-        finding = rules.detect(text)
+        # SpacyNLP already parsed the (lowercased) text; detect() checks it matches.
+        finding = rules.detect(text, message.get(SPACY_DOCS[TEXT]))
         intent = message.get(INTENT) or {}
         classifier_intent = dict(intent)
         language = message.get(LANGUAGE_KEY)
