@@ -19,6 +19,8 @@ from typing import Dict, Iterable, List, Set, Tuple
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from addons.code_responses import SAID_BY_CODE  # noqa: E402
 ANSWER_ACTION = "action_answer_topic"
 MIN_EXAMPLES = 20
 # Intents the NLU pipeline sets itself or Rasa provides; they need no rule of their own.
@@ -147,6 +149,9 @@ def check_domain_consistency(root: Path) -> List[str]:
         problems.append(f"domain.yml: intent '{intent}' is used by no rule or story in data/")
     for action in sorted(actions - used_actions):
         problems.append(f"domain.yml: action '{action}' is used by no rule or story in data/")
+    for response in SAID_BY_CODE:
+        if response not in responses:
+            problems.append(f"domain.yml: response '{response}' (said by code, addons/code_responses.py) is missing")
     code = "\n".join(
         p.read_text(encoding="utf-8")
         for folder in ("actions", "addons")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs when they are missing (as root), or says
-# exactly what to install. Usage: scripts/system_packages.sh base|browser
+# exactly what to install. Usage: scripts/system_packages.sh base|browser|scaled
 #   base:    curl, and Node.js + npm for the web widget's socket.io-client
 #   browser: Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium)
+#   scaled:  PostgreSQL, Redis and nginx for the scaled-out profile and its tests
 set -euo pipefail
 
 need=()
@@ -11,10 +12,16 @@ case "${1:-base}" in
     command -v curl >/dev/null 2>&1 || need+=(curl)
     command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
     ;;
+  scaled)
+    # the scaled-out profile and its tests: PostgreSQL, Redis, nginx
+    compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+    command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+    ;;
   browser)
     [ -x /usr/bin/chromium ] || need+=(chromium)
     ;;
-  *) echo "usage: $0 base|browser" >&2; exit 2 ;;
+  *) echo "usage: $0 base|browser|scaled" >&2; exit 2 ;;
 esac
 [ ${#need[@]} -eq 0 ] && exit 0
 

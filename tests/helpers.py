@@ -22,6 +22,11 @@ def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float
         return json.loads(response.read() or b"null")
 
 
+def sqlite_store(path: Path) -> str:
+    """endpoints.yml lines for the project's tracker store on a SQLite file."""
+    return f"tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n  dialect: sqlite\n  db: {path}\n"
+
+
 class Assistant:
     """`rasa run` (REST channel, API behind a token) plus, optionally, the action server."""
 
@@ -32,19 +37,21 @@ class Assistant:
         with_action_server: bool = True,
         env: Optional[Dict[str, str]] = None,
         credentials: Path = ROOT / "credentials.yml",
+        stores: Optional[str] = None,
+        action_port: Optional[int] = None,
+        token: Optional[str] = None,
     ):
         self.workdir = workdir
         self.env = env or {}
-        self.token = secrets.token_hex(16)
+        self.token = token or secrets.token_hex(16)
         self.port = free_port()
-        self.action_port = free_port()
+        self.action_port = action_port or free_port()
         self.servers: List[Server] = []
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             "action_endpoint:\n"
             f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
-            "tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-            f"  db: {workdir / 'conversations.db'}\n"
+            + (stores or sqlite_store(workdir / "conversations.db"))
         )
         try:
             if with_action_server:

@@ -4,11 +4,14 @@ The caller chooses the sender id, so conversations are stored under "rest:<sende
 REST caller can never write into a Telegram ("telegram:<chat id>") or web conversation.
 """
 
-from typing import Optional, Text
+from typing import Any, Awaitable, Callable, Optional, Text
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
 from sanic.request import Request
 
+from addons.channels.gate import gated_blueprint
 from addons.channels.guard import sanitize_text
 
 SENDER_PREFIX = "rest:"
@@ -20,6 +23,9 @@ class GuardedRestInput(RestInput):
     @classmethod
     def name(cls) -> Text:
         return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return gated_blueprint(on_new_message, super().blueprint)
 
     def _extract_message(self, req: Request) -> Optional[Text]:
         return sanitize_text(super()._extract_message(req))

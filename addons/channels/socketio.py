@@ -29,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from addons.channels.gate import gated_blueprint
 from addons.channels.guard import sanitize_text
 
 logger = logging.getLogger(__name__)
@@ -96,9 +97,10 @@ class WebChatInput(SocketIOInput):
     def get_output_channel(self) -> Optional[SeverityOutput]:
         return SeverityOutput(self.sio, self.bot_message_evt) if self.sio else None
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return gated_blueprint(on_new_message, self._blueprint)
+
+    def _blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.allowed_origins)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio

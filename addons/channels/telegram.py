@@ -35,6 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from addons.channels.gate import gated_blueprint
 from addons.channels.guard import allowed_payloads, sanitize_text
 
 logger = logging.getLogger(__name__)
@@ -208,6 +209,9 @@ class SafeTelegramInput(InputChannel):
         return True
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return gated_blueprint(on_new_message, self._blueprint)
+
+    def _blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("safe_telegram_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])

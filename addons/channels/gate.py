@@ -1,0 +1,141 @@
+"""What every public channel does around a turn: rate limit, fail closed, forget on request.
+
+- Rate limit per conversation, so one sender cannot flood the assistant (and the
+  tracker store). Per instance: with N instances behind a balancer the limit is N times
+  higher for a sender whose messages are spread over all of them.
+- Fail closed: when the conversation store or the lock store cannot be reached, the
+  person is told so, with the emergency numbers, instead of getting an answer from a
+  conversation without its past (see addons.tracker_store). Any other failure of a
+  turn gets a short apology; nothing is logged but the error's type.
+- "Forget me": when the person confirmed it, the conversation is deleted after the
+  turn has been saved, under the conversation's lock (a deletion during the turn would
+  be undone when Rasa saves the turn's events).
+
+The texts are the domain's responses, so they are reviewed with the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+
+from rasa.core.channels.channel import UserMessage
+from sanic import Blueprint
+
+from addons.code_responses import FORGET_FAILED, MEMORY_UNAVAILABLE, SLOW_DOWN, TURN_FAILED
+from addons.tracker_store import ConversationStoreUnavailable, FailClosedSQLTrackerStore, fail_closed
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+# Messages per sender in a sliding window; "0" turns the limit off (benchmarks only).
+RATE_LIMIT = os.environ.get("CRAMP_COACH_RATE_LIMIT", "20/60")
+TRACKED_SENDERS = 10_000
+
+_FALLBACK_TEXT = (
+    "Sorry, something went wrong on my side. Please try again in a minute. If this is an "
+    "emergency (chest pain, trouble breathing, fainting), call an ambulance now: 112 in Europe, "
+    "911 in the US and Canada, 999 in the UK."
+)
+
+
+def parse_rate_limit(value: Text) -> Optional[Tuple[int, float]]:
+    """"20/60" -> 20 messages per 60 s; "0" or "" -> no limit."""
+    if not value or value.strip() == "0":
+        return None
+    count, _, seconds = value.partition("/")
+    return int(count), float(seconds or 60)
+
+
+class RateLimiter:
+    """Sliding-window counter per sender, bounded in memory."""
+
+    def __init__(self, limit: Optional[Tuple[int, float]]) -> None:
+        self.limit = limit
+        self._recent: "OrderedDict[Text, list]" = OrderedDict()
+
+    def allow(self, sender_id: Text, now: Optional[float] = None) -> bool:
+        if self.limit is None:
+            return True
+        count, window = self.limit
+        now = time.monotonic() if now is None else now
+        times = [t for t in self._recent.pop(sender_id, []) if now - t < window]
+        allowed = len(times) < count
+        if allowed:
+            times.append(now)
+        self._recent[sender_id] = times
+        while len(self._recent) > TRACKED_SENDERS:
+            self._recent.popitem(last=False)
+        return allowed
+
+
+class ConversationGate:
+    """Wraps Rasa's on_new_message for one channel."""
+
+    def __init__(self, on_new_message: Handler, rate_limit: Text = RATE_LIMIT) -> None:
+        self._on_new_message = on_new_message
+        self.limiter = RateLimiter(parse_rate_limit(rate_limit))
+        self.agent: Any = None
+        self.store: Optional[FailClosedSQLTrackerStore] = None
+
+    def attach(self, agent: Any) -> None:
+        self.agent = agent
+        self.store = fail_closed(agent.tracker_store)
+        if self.store is None:
+            logger.warning("the tracker store is not FailClosedSQLTrackerStore: 'forget me' cannot delete")
+
+    def register(self, blueprint: Blueprint) -> "ConversationGate":
+        """Attaches to the agent once the server (and so the agent) has started."""
+
+        async def attach_to_agent(app: Any, *_: Any) -> None:
+            self.attach(app.ctx.agent)
+
+        blueprint.listener("after_server_start")(attach_to_agent)
+        return self
+
+    def text(self, response: Text) -> Text:
+        responses: Dict[Text, Any] = getattr(getattr(self.agent, "domain", None), "responses", None) or {}
+        variants = responses.get(response) or [{}]
+        return variants[0].get("text") or _FALLBACK_TEXT
+
+    async def __call__(self, message: UserMessage) -> None:
+        sender_id = message.sender_id
+        if not self.limiter.allow(sender_id):
+            logger.info("a message over the rate limit was not processed")
+            await message.output_channel.send_text_message(sender_id, self.text(SLOW_DOWN))
+            return
+        try:
+            await self._on_new_message(message)
+        except ConversationStoreUnavailable as error:
+            logger.error("conversation store unavailable (%s): the person was told", error)
+            await message.output_channel.send_text_message(sender_id, self.text(MEMORY_UNAVAILABLE))
+            return
+        except Exception as error:  # noqa: BLE001 (the person must get an answer; Rasa's channels log the text)
+            name = type(error).__name__
+            logger.error("a turn failed (%s: %s module)", name, type(error).__module__)
+            response = MEMORY_UNAVAILABLE if name == "LockError" else TURN_FAILED
+            await message.output_channel.send_text_message(sender_id, self.text(response))
+            return
+        if self.store is not None and self.store.take_pending_deletion(sender_id):
+            await self._forget(message)
+
+    async def _forget(self, message: UserMessage) -> None:
+        try:
+            async with self.agent.lock_store.lock(message.sender_id):
+                deleted = self.store.delete(message.sender_id)
+            logger.info("a conversation was deleted at the person's request (%d events)", deleted)
+        except Exception as error:  # noqa: BLE001
+            logger.error("deleting a conversation failed (%s)", type(error).__name__)
+            await message.output_channel.send_text_message(message.sender_id, self.text(FORGET_FAILED))
+
+
+def gated_blueprint(on_new_message: Handler, make_blueprint: Callable[[Handler], Blueprint]) -> Blueprint:
+    """A channel's blueprint whose messages go through a ConversationGate."""
+    gate = ConversationGate(on_new_message)
+    blueprint = make_blueprint(gate)
+    gate.register(blueprint)
+    return blueprint

@@ -1,0 +1,14 @@
+"""Responses the code says itself, outside rules and stories.
+
+Rasa's validator cannot see these used, so scripts/validate.sh accepts its "not used in
+any story or rule" warning for exactly these names, and scripts/check_project.py
+checks that each one is in the domain.
+"""
+
+MEMORY_UNAVAILABLE = "utter_memory_unavailable"  # addons.channels.gate: tracker or lock store down
+TURN_FAILED = "utter_turn_failed"  # addons.channels.gate: any other failure of a turn
+SLOW_DOWN = "utter_slow_down"  # addons.channels.gate: over the rate limit
+FORGET_FAILED = "utter_forget_failed"  # addons.channels.gate: "forget me" could not delete
+ACTION_UNAVAILABLE = "utter_action_unavailable"  # addons.remote_actions: action server down or slow
+
+SAID_BY_CODE = (MEMORY_UNAVAILABLE, TURN_FAILED, SLOW_DOWN, FORGET_FAILED, ACTION_UNAVAILABLE)

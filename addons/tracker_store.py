@@ -1,0 +1,136 @@
+"""Rasa's SQL tracker store, made to fail closed and to forget on request.
+
+Rasa 3.6 retries forever at start when the database is unreachable, and at run time
+its FailSafeTrackerStore hands back an empty in-memory tracker: the person's context
+and triage level vanish without a word and instances disagree. This store gives up at
+start with an error that names the database (no password), and `fail_closed()` makes
+run-time errors reach the channels, which tell the person honestly
+(addons.channels.gate).
+
+It also deletes: one conversation when the person confirms "forget me" (the channel
+gate deletes after the turn, under the conversation's lock, because Rasa writes a
+turn's events after the turn), and every conversation idle for longer than the
+retention period (scripts/retention.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any, Dict, List, Optional, Set, Text
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs, validate_port
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+# The response that confirms a deletion; saving it marks the conversation for deletion.
+FORGET_CONFIRMED_ACTION = "utter_conversation_deleted"
+# How long a starting server waits for its database before it gives up.
+STARTUP_WAIT_SECONDS = float(os.environ.get("CRAMP_COACH_DB_STARTUP_WAIT", "15"))
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+class ConversationStoreUnavailable(RuntimeError):
+    """The conversation database cannot be read or written."""
+
+
+def _engine_kwargs(url: Any) -> Dict[Text, Any]:
+    kwargs = create_engine_kwargs(url)
+    kwargs["pool_pre_ping"] = True  # a restarted database must not cost a person a turn
+    if "postgresql" in str(url):
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    return kwargs
+
+
+class FailClosedSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that refuses to start without its database and can delete."""
+
+    def __init__(self, dialect: Text = "sqlite", host: Optional[Text] = None, port: Optional[int] = None,
+                 db: Text = "rasa.db", username: Optional[Text] = None, password: Optional[Text] = None,
+                 login_db: Optional[Text] = None, query: Optional[Dict] = None, **kwargs: Any) -> None:
+        url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
+        self._wait_for_database(url)
+        super().__init__(dialect=dialect, host=host, port=port, db=db, username=username, password=password,
+                         login_db=login_db, query=query, **kwargs)
+        self.engine = sa.create_engine(url, **_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._pending_deletions: Set[Text] = set()
+
+    @staticmethod
+    def _wait_for_database(url: Any) -> None:
+        engine = sa.create_engine(url, **_engine_kwargs(url))
+        deadline = time.monotonic() + STARTUP_WAIT_SECONDS
+        try:
+            while True:
+                try:
+                    with engine.connect():
+                        return
+                except sa.exc.SQLAlchemyError as error:
+                    if time.monotonic() >= deadline:
+                        where = sa.engine.make_url(url).render_as_string(hide_password=True)
+                        raise ConversationStoreUnavailable(
+                            f"cannot reach the conversation database {where} after "
+                            f"{STARTUP_WAIT_SECONDS:.0f} s ({type(error.orig or error).__name__}). "
+                            "Start the database or fix tracker_store in the endpoints file."
+                        ) from None
+                    time.sleep(1)
+        finally:
+            engine.dispose()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        if _confirmed_forget_this_turn(tracker):
+            self._pending_deletions.add(tracker.sender_id)
+
+    def take_pending_deletion(self, sender_id: Text) -> bool:
+        """True once after the person confirmed "forget me" in the turn just saved."""
+        if sender_id in self._pending_deletions:
+            self._pending_deletions.discard(sender_id)
+            return True
+        return False
+
+    def delete(self, sender_id: Text) -> int:
+        """Deletes every stored event of one conversation; returns how many."""
+        with self.session_scope() as session:
+            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(
+                synchronize_session=False)
+            session.commit()
+        return int(deleted)
+
+    def idle_conversations(self, older_than_days: float, now: Optional[float] = None) -> List[Text]:
+        """Conversations whose latest event is older than the given number of days."""
+        cutoff = (now if now is not None else time.time()) - older_than_days * 86400
+        with self.session_scope() as session:
+            rows = (session.query(self.SQLEvent.sender_id)
+                    .group_by(self.SQLEvent.sender_id)
+                    .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
+                    .all())
+        return [sender_id for (sender_id,) in rows]
+
+
+def _confirmed_forget_this_turn(tracker: DialogueStateTracker) -> bool:
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name == FORGET_CONFIRMED_ACTION:
+            return True
+    return False
+
+
+def _raise_unavailable(error: Exception) -> None:
+    raise ConversationStoreUnavailable(type(error).__name__) from error
+
+
+def fail_closed(tracker_store: Any) -> Optional[FailClosedSQLTrackerStore]:
+    """Makes the agent's FailSafeTrackerStore raise instead of forgetting; returns our store."""
+    if isinstance(tracker_store, FailSafeTrackerStore):
+        tracker_store._on_tracker_store_error = _raise_unavailable
+        tracker_store = tracker_store._tracker_store
+    inner = getattr(tracker_store, "_tracker_store", tracker_store)  # AwaitableTrackerStore
+    return inner if isinstance(inner, FailClosedSQLTrackerStore) else None
+
