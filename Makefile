@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup validate train evaluate export bench models test test-unit run shell telegram-webhook lock clean
+.PHONY: help setup validate train evaluate export bench load-test retention run-scaled models test test-unit run shell telegram-webhook lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ export: setup ## turn stored conversations into files to review (exports/): NLU 
 
 bench: train ## benchmark against stock Rasa on this machine (about 15 min): bench/results/bench.json and bench.png
 	@$(PY) bench/run_bench.py $(ARGS)
+
+retention: setup ## delete conversations idle longer than CRAMP_COACH_RETENTION_DAYS (30) (ARGS="--days 7 --dry-run")
+	@$(PY) scripts/retention.py $(ARGS)
 
 models: ## list trained models, newest first, and which one matches the current data
 	@$(PY) scripts/train_model.py --list

@@ -123,3 +123,17 @@ class WebServer(Server):
 def texts(messages: List[Dict[str, Any]]) -> str:
     """All bot text of a reply, joined, for assertions."""
     return "\n".join(m.get("text") or "" for m in messages)
+
+
+def stored_turn(domain: Any, sender: str, text: str, action: str, timestamp: Optional[float] = None) -> Any:
+    """A tracker holding one finished turn (5 events), as Rasa would save it."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker(sender, domain.slots)
+    for event in (ActionExecuted("action_listen"), UserUttered(text, {"name": "greet"}),
+                  ActionExecuted(action), BotUttered("ok"), ActionExecuted("action_listen")):
+        if timestamp is not None:
+            event.timestamp = timestamp
+        tracker.update(event)
+    return tracker

@@ -83,6 +83,12 @@ class ConversationGate:
         self.store: Optional[FailClosedSQLTrackerStore] = None
 
     def attach(self, agent: Any) -> None:
+        if not agent.is_ready():
+            # Rasa 3.6 logs a corrupt model and then serves empty replies forever.
+            logger.critical("no usable model (corrupt, unreadable or from another Rasa version): "
+                            "stopping. Train one with `make train` or pick one with MODEL=...")
+            logging.shutdown()
+            os._exit(78)
         self.agent = agent
         self.store = fail_closed(agent.tracker_store)
         if self.store is None:

@@ -1,0 +1,75 @@
+"""A quick before/after figure for one change: single-person latency and latency by turn.
+
+    .venv/bin/python bench/turns.py [--model models/X.tar.gz] [--label after]
+
+Starts the action server and `rasa run` as `make run` does (project tracker store on a
+temporary SQLite file, rate limit off: the limiter is not what is measured), then sends
+5 conversations of the benchmark's message mix one after another (p50/p95), and one
+120-turn conversation (median latency around turns 1, 20 and 100). Prints one JSON line.
+The full comparison with stock Rasa is bench/run_bench.py (`make bench`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_bench import CONVERSATION, ROOT, VENV_BIN, first_answer, percentile, send, turn_latencies  # noqa: E402
+from run_bench import Server, free_port  # noqa: E402
+
+
+async def single_person(url: str, conversations: int = 5) -> dict:
+    latencies = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(conversations):
+            sender = "quick-" + uuid.uuid4().hex
+            for text in CONVERSATION:
+                latencies.append(await send(session, url, sender, text))
+    return {"p50_ms": round(percentile(latencies, 0.5) * 1000, 1), "p95_ms": round(percentile(latencies, 0.95) * 1000, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="default: the model for the current data")
+    parser.add_argument("--label", default="")
+    parser.add_argument("--store", default="addons.tracker_store.FailClosedSQLTrackerStore",
+                        help="tracker store type (SQL for code older than the project's store)")
+    args = parser.parse_args()
+    model = args.model or subprocess.run([str(VENV_BIN / "python"), str(ROOT / "scripts" / "train_model.py"),
+                                          "--print-current"], capture_output=True, text=True, check=True).stdout.strip()
+    workdir = Path(tempfile.mkdtemp(prefix="cramp-turns-"))
+    action_port, port = free_port(), free_port()
+    (workdir / "endpoints.yml").write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
+        f"tracker_store:\n  type: {args.store}\n  dialect: sqlite\n"
+        f"  db: {workdir / 'c.db'}\n")
+    env = {"CRAMP_COACH_RATE_LIMIT": "0"}
+    servers = [Server("actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
+                                  "--port", str(action_port)], workdir)]
+    try:
+        servers.append(Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints",
+                                       str(workdir / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
+                                       "--interface", "127.0.0.1", "--port", str(port)], workdir, env))
+        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        asyncio.run(first_answer(url))
+        figures = {"label": args.label, "model": Path(model).name, **asyncio.run(single_person(url)),
+                   **asyncio.run(turn_latencies(url))}
+    finally:
+        for server in servers:
+            server.stop()
+    figures["turn_100_over_turn_1"] = round(figures["turn_100_ms"] / figures["turn_1_ms"], 2)
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
