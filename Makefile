@@ -42,6 +42,7 @@ test-unit: setup ## fast tests that need no trained model
 
 test: validate train ## run the whole test suite (validate, train once, all tests)
 	@scripts/system_packages.sh browser
+	@scripts/system_packages.sh scaled
 	@scripts/run_tests.sh $(PYTEST_ARGS)
 
 run: ## set everything up, train if needed, start the servers and print how to chat

@@ -95,12 +95,11 @@ class Postgres:
 class Redis(Server):
     """redis-server on 127.0.0.1 with a password and no persistence (locks only)."""
 
-    def __init__(self, log_dir: Path, port: Optional[int] = None):
+    def __init__(self, log_dir: Path, port: Optional[int] = None, password: Optional[str] = None):
         self.port = port or free_port()
-        self.password = secrets.token_hex(16)
+        self.password = password or secrets.token_hex(16)
         if not shutil.which("redis-server"):
             raise RuntimeError("redis-server is not installed: run scripts/system_packages.sh scaled")
-        # The password goes in through stdin-free config on the command line of a loopback-only server.
         super().__init__(f"redis_{self.port}", ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
                                                  "--save", "", "--appendonly", "no",
                                                  "--requirepass", self.password], log_dir)

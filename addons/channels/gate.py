@@ -23,6 +23,7 @@ from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import LockError
 from sanic import Blueprint
 
 from addons.code_responses import FORGET_FAILED, MEMORY_UNAVAILABLE, SLOW_DOWN, TURN_FAILED
@@ -73,6 +74,11 @@ class RateLimiter:
         return allowed
 
 
+def _memory_unavailable(error: BaseException) -> bool:
+    """The conversation store or the lock store (Redis) cannot be reached."""
+    return isinstance(error, (ConversationStoreUnavailable, LockError)) or type(error).__module__.startswith("redis")
+
+
 class ConversationGate:
     """Wraps Rasa's on_new_message for one channel."""
 
@@ -116,15 +122,13 @@ class ConversationGate:
             return
         try:
             await self._on_new_message(message)
-        except ConversationStoreUnavailable as error:
-            logger.error("conversation store unavailable (%s): the person was told", error)
-            await message.output_channel.send_text_message(sender_id, self.text(MEMORY_UNAVAILABLE))
-            return
         except Exception as error:  # noqa: BLE001 (the person must get an answer; Rasa's channels log the text)
-            name = type(error).__name__
-            logger.error("a turn failed (%s: %s module)", name, type(error).__module__)
-            response = MEMORY_UNAVAILABLE if name == "LockError" else TURN_FAILED
-            await message.output_channel.send_text_message(sender_id, self.text(response))
+            memory = _memory_unavailable(error)
+            # The type only: error messages can quote the conversation.
+            logger.error("a turn failed (%s.%s)%s", type(error).__module__, type(error).__name__,
+                         ": conversation or lock store unavailable" if memory else "")
+            await message.output_channel.send_text_message(
+                sender_id, self.text(MEMORY_UNAVAILABLE if memory else TURN_FAILED))
             return
         if self.store is not None and self.store.take_pending_deletion(sender_id):
             await self._forget(message)
