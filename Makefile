@@ -48,6 +48,10 @@ test: validate train ## run the whole test suite (validate, train once, all test
 run: ## set everything up, train if needed, start the servers and print how to chat
 	@scripts/start.sh
 
+run-scaled: train ## the scaled-out profile locally: PostgreSQL, Redis, 2 Rasa instances, nginx (RASA_INSTANCES=3 for more)
+	@scripts/system_packages.sh scaled
+	@$(PY) scripts/run_scaled.py
+
 shell: train ## chat in the terminal (starts the action server for the session)
 	@scripts/shell.sh
 

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rasa_sdk.endpoint import create_app  # noqa: E402
+from sanic import response  # noqa: E402
+from sanic.response import HTTPResponse  # noqa: E402
 
 from actions.knowledge import KnowledgeError  # noqa: E402
 
@@ -34,6 +36,14 @@ def main() -> None:
         sys.exit(f"error: the knowledge file is broken: {error}")
     # Only Rasa calls the action server: no browser origin is allowed.
     app = create_app("actions", cors_origins=[])
+
+    @app.exception(Exception)
+    async def failed_action(_request, exception: Exception) -> HTTPResponse:
+        # rasa-sdk's own handler echoes the whole request (the conversation) in the error body,
+        # which Rasa then logs. The type of error is enough to find the bug.
+        logging.getLogger("cramp_coach.actions").error("an action failed (%s)", type(exception).__name__)
+        return response.json({"error": "the action failed"}, status=500)
+
     app.run(host=args.host, port=args.port, access_log=False, workers=1)
 
 

@@ -137,3 +137,31 @@ def stored_turn(domain: Any, sender: str, text: str, action: str, timestamp: Opt
             event.timestamp = timestamp
         tracker.update(event)
     return tracker
+
+
+async def socketio_converse(url: str, origin: str, requested_session: Optional[str], text: Any,
+                            wait_seconds: float = 10) -> Any:
+    """One message over socket.io (long polling, as behind any proxy): (session id, replies)."""
+    import asyncio
+
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    confirmed, replies = asyncio.Queue(), []
+    client.on("session_confirm", confirmed.put)
+    client.on("bot_uttered", lambda data: replies.append(data))
+    await client.connect(url, headers={"Origin": origin}, transports=["polling"])
+    try:
+        await client.emit("session_request", {"session_id": requested_session})
+        session_id = await asyncio.wait_for(confirmed.get(), 10)
+        payload = {"message": text, "session_id": session_id} if not isinstance(text, bytes) else text
+        await client.emit("user_uttered", payload)
+        for _ in range(int(wait_seconds * 10)):
+            if replies:
+                await asyncio.sleep(0.3)  # the rest of a multi-part answer
+                break
+            await asyncio.sleep(0.1)
+        return session_id, replies
+    finally:
+        # Over long-polling a clean disconnect waits for the pending poll (~25 s).
+        await client.eio.disconnect(abort=True)

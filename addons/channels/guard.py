@@ -47,7 +47,8 @@ def sanitize_text(text: Optional[Text]) -> Text:
     """Typed text as Rasa should see it: plain text, or one of the bot's own payloads."""
     if not isinstance(text, str):
         return ""
-    text = text.replace("\x00", "")[:MAX_MESSAGE_CHARS]
+    # Lone surrogates (from JSON "\\ud800" escapes) cannot be stored or logged as UTF-8.
+    text = text.replace("\x00", "")[:MAX_MESSAGE_CHARS].encode("utf-8", "replace").decode("utf-8")
     stripped = text.strip()
     if stripped.startswith("/") and stripped not in allowed_payloads():
         return stripped.lstrip("/").strip()

@@ -3,31 +3,11 @@
 import asyncio
 
 import pytest
-import socketio
+
+from helpers import socketio_converse as converse
 
 pytestmark = [pytest.mark.model, pytest.mark.servers]
 ALLOWED = "http://127.0.0.1:8080"  # the default in credentials.yml
-
-
-async def converse(url, origin, requested_session, text):
-    client = socketio.AsyncClient(reconnection=False)
-    confirmed, replies = asyncio.Queue(), []
-    client.on("session_confirm", confirmed.put)
-    client.on("bot_uttered", lambda data: replies.append(data))
-    await client.connect(url, headers={"Origin": origin}, transports=["polling"])
-    try:
-        await client.emit("session_request", {"session_id": requested_session})
-        session_id = await asyncio.wait_for(confirmed.get(), 10)
-        await client.emit("user_uttered", {"message": text, "session_id": session_id})
-        for _ in range(100):
-            if replies:
-                await asyncio.sleep(0.3)  # the rest of a multi-part answer
-                break
-            await asyncio.sleep(0.1)
-        return session_id, replies
-    finally:
-        # Over long-polling a clean disconnect waits for the pending poll (~25 s).
-        await client.eio.disconnect(abort=True)
 
 
 def test_replies_arrive_with_session_persistence_and_carry_severity(assistant):
