@@ -172,3 +172,21 @@ class TestWebhook:
         update, _ = message_update("why do I get cramps?", chat_id=chat, chat_type="group")
         post(assistant, update)
         assert "cramp" not in texts_to(stand_in, chat).split("one to one")[-1]
+
+    @pytest.mark.parametrize("text", [
+        "", " \n ", "🦵😖😭", "<script>alert(1)</script> <b>bold?</b> & more",
+        "'; DROP TABLE events; --", "tengo calambres por la noche", "cramp " * 2000,
+        "cramp \x00\x1b[31m at night", b"\xff\xfe".decode("latin-1") + " cramp",
+    ], ids=["empty", "whitespace", "emoji", "html", "sql", "spanish", "12 KB", "control", "binary-ish"])
+    def test_bad_text_gets_a_kind_answer_and_leaves_triage_intact(self, telegram, text):
+        assistant, stand_in = telegram
+        update, chat = message_update("my left calf is swollen and hot")
+        post(assistant, update)
+        before = len([p for p in stand_in.sent() if int(p["chat_id"]) == chat])
+        update, _ = message_update(text, chat_id=chat)
+        assert post(assistant, update) == 200
+        after = [p for p in stand_in.sent() if int(p["chat_id"]) == chat][before:]
+        assert after and all(p["text"].strip() for p in after)
+        assert "<script>" not in "".join(p["text"] for p in after)  # escaped, never markup from the person
+        slots = assistant.tracker(f"telegram:{chat}")["slots"]
+        assert slots["triage_level"] == "urgent" and slots["clot_signs"] is True
