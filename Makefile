@@ -31,6 +31,10 @@ export: setup ## turn stored conversations into files to review (exports/): NLU 
 bench: train ## benchmark against stock Rasa on this machine (about 15 min): bench/results/bench.json and bench.png
 	@$(PY) bench/run_bench.py $(ARGS)
 
+load-test: train ## bounded load test over REST, one instance vs two (PostgreSQL + Redis + nginx): bench/results/load.json
+	@scripts/system_packages.sh scaled
+	@$(PY) bench/load_test.py $(ARGS)
+
 retention: setup ## delete conversations idle longer than CRAMP_COACH_RETENTION_DAYS (30) (ARGS="--days 7 --dry-run")
 	@$(PY) scripts/retention.py $(ARGS)
 
