@@ -7,6 +7,10 @@ action holds the whole conversation) and drops the action's events: the person g
 nothing. Here a failed or slow call becomes the short `utter_action_unavailable`
 apology; triage answers are plain responses and need no action server at all.
 
+The action server's reply is checked against Rasa's schema with a validator built once:
+`jsonschema.validate` re-checks the (large) events schema itself on every call, which
+cost about 10 ms a turn.
+
 The request carries the current turn's events only, not the whole history: the
 actions read slots and the latest message, and a history that grows with the
 conversation made every call slower and sent more health text than needed.
@@ -18,6 +22,7 @@ Rasa 3.6 has no hook for either, so `install()` replaces the RemoteAction class 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from typing import TYPE_CHECKING, Any, Dict, List, Text
@@ -41,6 +46,16 @@ logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = float(os.environ.get("CRAMP_COACH_ACTION_TIMEOUT", "10"))
 
 
+@functools.lru_cache(maxsize=1)
+def _response_validator() -> Any:
+    from jsonschema.validators import validator_for
+
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
 def current_turn_events(tracker: "DialogueStateTracker") -> List[Dict[Text, Any]]:
     """The events from the latest user message on, as the action server expects them."""
     events = list(tracker.events)
@@ -57,6 +72,14 @@ class ResilientRemoteAction(RemoteAction):
         state["events"] = current_turn_events(tracker)
         body["tracker"] = state
         return body
+
+    def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
+        from jsonschema.exceptions import best_match
+
+        error = best_match(_response_validator().iter_errors(result))
+        if error is not None:
+            raise error
+        return True
 
     async def run(self, output_channel: "OutputChannel", nlg: "NaturalLanguageGenerator",
                   tracker: "DialogueStateTracker", domain: "Domain") -> List[Event]:
