@@ -7,13 +7,21 @@ start with an error that names the database (no password), and `fail_closed()` m
 run-time errors reach the channels, which tell the person honestly
 (addons.channels.gate).
 
-It keeps the tracker it last saved for each recent conversation and hands it back at the
-next message if the database still holds exactly what it saved (same newest event id,
-event count and newest timestamp: one indexed query). Rasa's own retrieve rebuilds the
-tracker from every stored event of the session at each message, which made answers slower
-as a conversation grew (about 0.5 ms per turn of history). A tracker is handed out once
-(a turn that fails before saving cannot leave a half-changed copy behind); another
-instance's writes, a deletion or a new session make the next retrieve read the database.
+It keeps answers as fast at turn 100 as at turn 1. Rasa rebuilds the tracker from every
+stored event of the session at each message, and then featurises, copies and scans that
+whole history several times per turn: answers slowed by about 0.5 ms per turn of history
+(bench/turns.py). Here:
+- the tracker saved last for a conversation is kept and handed back at its next message
+  if the database still holds exactly what was saved (same newest event id, event count
+  and newest timestamp: one indexed query); another instance's writes, a deletion or a
+  new session make the next retrieve read the database. A kept tracker is handed out
+  once, so a turn that fails before saving cannot leave a half-changed copy behind;
+- the tracker handed to Rasa holds only the latest events (RECENT_EVENTS to twice that,
+  several turns: more than any rule or story looks back) with the current slot values
+  (replayed from the whole session when read from the database). Saving writes exactly
+  the events added since it was handed out. The full history stays in the database:
+  the HTTP API, `make export` and retention read it with retrieve_full_tracker.
+It does not stream to an event broker (Rasa's streaming re-reads the tracker to diff it).
 
 It also deletes: one conversation when the person confirms "forget me" (the channel
 gate deletes after the turn, under the conversation's lock, because Rasa writes a
@@ -23,11 +31,14 @@ retention period (scripts/retention.py).
 
 from __future__ import annotations
 
+import copy
+import itertools
 import logging
 import os
 import time
+import weakref
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Set, Text, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs, validate_port
@@ -44,7 +55,19 @@ CONNECT_TIMEOUT_SECONDS = 5
 # Conversations whose last saved tracker is kept in memory, per Rasa process.
 CACHED_TRACKERS = int(os.environ.get("CRAMP_COACH_CACHED_TRACKERS", "2000"))
 
+# Events a tracker handed to Rasa keeps: trimmed back to this many once it holds twice as many.
+RECENT_EVENTS = int(os.environ.get("CRAMP_COACH_RECENT_EVENTS", "40"))
+
 Stamp = Tuple[Any, int, Any]
+
+
+def recent_part(tracker: DialogueStateTracker, size: int = RECENT_EVENTS) -> DialogueStateTracker:
+    """The tracker's latest `size` events (from an action on), with its current slot values."""
+    window = list(itertools.islice(tracker.events, max(0, len(tracker.events) - size), None))
+    start = next((i for i, e in enumerate(window) if isinstance(e, ActionExecuted)), 0)
+    recent = DialogueStateTracker.from_events(tracker.sender_id, window[start:], slots=list(tracker.slots.values()))
+    recent.slots = {name: copy.copy(slot) for name, slot in tracker.slots.items()}  # the values now, not replayed
+    return recent
 
 
 class ConversationStoreUnavailable(RuntimeError):
@@ -74,6 +97,10 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._pending_deletions: Set[Text] = set()
         self._saved: "OrderedDict[Text, Tuple[Stamp, DialogueStateTracker]]" = OrderedDict()
+        # For each live tracker object this store handed out or saved: how many of its events are stored.
+        self._stored_length: Dict[int, int] = {}
+        if self.event_broker is not None:
+            raise ValueError("FailClosedSQLTrackerStore does not stream to an event broker")
 
     @staticmethod
     def _wait_for_database(url: Any) -> None:
@@ -104,15 +131,35 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
             ).filter(event.sender_id == sender_id).one()
         return newest_id, int(count), newest_time
 
+    def _mark_stored(self, tracker: DialogueStateTracker) -> None:
+        key = id(tracker)
+        if key not in self._stored_length:
+            weakref.finalize(tracker, self._stored_length.pop, key, None)
+        self._stored_length[key] = len(tracker.events)
+
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         saved = self._saved.pop(sender_id, None)
         if saved is not None and saved[0] == self._stamp(sender_id):
-            return saved[1]
-        return await super().retrieve(sender_id)
+            tracker: Optional[DialogueStateTracker] = saved[1]
+        else:
+            tracker = await super().retrieve(sender_id)
+        if tracker is None:
+            return None
+        if len(tracker.events) > 2 * RECENT_EVENTS:
+            tracker = recent_part(tracker)
+        self._mark_stored(tracker)
+        return tracker
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        stored = self._stored_length.get(id(tracker))
+        if stored is None:  # a tracker this store never handed out: Rasa's count of stored events
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         self._saved.pop(tracker.sender_id, None)
         await super().save(tracker)
+        self._mark_stored(tracker)
         if _confirmed_forget_this_turn(tracker):
             self._pending_deletions.add(tracker.sender_id)
         elif sum(isinstance(e, SessionStarted) for e in tracker.events) <= 1:

@@ -73,3 +73,31 @@ def test_fail_closed_makes_rasas_fail_safe_wrapper_raise_instead_of_forgetting(s
         asyncio.run(wrapper.retrieve("rest:x"))
     with pytest.raises(ConversationStoreUnavailable):
         asyncio.run(wrapper.save(turn("rest:x", "hi", "utter_greet")))
+
+
+def test_a_long_conversation_is_stored_whole_while_rasa_gets_its_recent_part(tmp_path):
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+
+    db = str(tmp_path / "long.db")
+    store, other_instance = (FailClosedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=db) for _ in range(2))
+    sender = "rest:long"
+    asyncio.run(store.get_or_create_tracker(sender))
+    for number in range(60):
+        serving = other_instance if 30 <= number < 33 else store  # a few turns land on another instance
+        if number == 40:  # a turn that fails before it is saved leaves nothing behind
+            asyncio.run(serving.retrieve(sender)).update(UserUttered("lost message"))
+        tracker = asyncio.run(serving.retrieve(sender))
+        assert len(tracker.events) <= 2 * store_module.RECENT_EVENTS + 5
+        assert "lost message" not in str([getattr(e, "text", "") for e in tracker.events])
+        if number > 5:
+            assert tracker.get_slot("topic") == "entry_3"  # set long ago, outside the recent part
+        for event in (UserUttered(f"message {number}", {"name": "greet"}), ActionExecuted("utter_greet"),
+                      BotUttered("ok"), ActionExecuted("action_listen")):
+            tracker.update(event)
+        if number == 3:
+            tracker.update(SlotSet("topic", "entry_3"))
+        asyncio.run(serving.save(tracker))
+    reader = FailClosedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=db)
+    full = asyncio.run(reader.retrieve_full_tracker(sender))
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == [f"message {n}" for n in range(60)]
+    assert len(full.events) == 1 + 60 * 4 + 1  # action_listen, the turns, one SlotSet: each stored once
