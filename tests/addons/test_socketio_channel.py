@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+import socketio
 
 from helpers import socketio_converse as converse
 
