@@ -1,8 +1,9 @@
-"""Deletes conversations idle for longer than the retention period (Rasa has no such command).
+"""Deletes conversations idle longer than the retention period, or one on request (Rasa has neither).
 
     make retention                      # CRAMP_COACH_RETENTION_DAYS, default 30
     make retention ARGS="--days 7 --dry-run"
     .venv/bin/python scripts/retention.py --endpoints endpoints-scaled.yml --days 30
+    make retention ARGS="--conversation telegram:42"   # one conversation, now (a request by mail)
 
 A conversation is idle when its latest event is older than the period. Each one is
 deleted under its conversation lock (the lock store of the endpoints file), so a person
@@ -18,12 +19,13 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-async def delete_idle(endpoints: Path, days: float, dry_run: bool) -> tuple:
+async def delete_conversations(endpoints: Path, days: float, dry_run: bool, conversation: Optional[str]) -> tuple:
     from rasa.core.lock_store import LockStore
     from rasa.core.tracker_store import TrackerStore
     from rasa.core.utils import AvailableEndpoints
@@ -37,15 +39,15 @@ async def delete_idle(endpoints: Path, days: float, dry_run: bool) -> tuple:
     if not isinstance(store, FailClosedSQLTrackerStore):
         raise SystemExit(f"error: {endpoints} does not use addons.tracker_store.FailClosedSQLTrackerStore")
     lock_store = LockStore.create(available.lock_store)
-    idle = store.idle_conversations(days)
+    chosen = [conversation] if conversation else store.idle_conversations(days)
     events = 0
     if not dry_run:
-        for sender_id in idle:
+        for sender_id in chosen:
             async with lock_store.lock(sender_id):
                 # Checked again under the lock: the person may have written since.
-                if sender_id in store.idle_conversations(days):
+                if conversation or sender_id in store.idle_conversations(days):
                     events += store.delete(sender_id)
-    return len(idle), events
+    return len(chosen), events
 
 
 def main() -> int:
@@ -53,14 +55,17 @@ def main() -> int:
     parser.add_argument("--days", type=float, default=float(os.environ.get("CRAMP_COACH_RETENTION_DAYS", "30")))
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
     parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    parser.add_argument("--conversation", help="delete this one conversation (e.g. telegram:42) instead")
     args = parser.parse_args()
     if args.days <= 0:
         parser.error("--days must be positive")
     warnings.simplefilter("ignore")  # SQLAlchemy 2.0 notices about Rasa's own code
     os.chdir(ROOT)  # the embedded profile's SQLite path is relative to the project
-    conversations, events = asyncio.run(delete_idle(args.endpoints, args.days, args.dry_run))
+    conversations, events = asyncio.run(
+        delete_conversations(args.endpoints, args.days, args.dry_run, args.conversation))
     verb = "would delete" if args.dry_run else "deleted"
-    print(f"retention {args.days:g} days: {verb} {conversations} conversation(s)"
+    scope = "on request" if args.conversation else f"retention {args.days:g} days"
+    print(f"{scope}: {verb} {conversations} conversation(s)"
           + ("" if args.dry_run else f", {events} event(s)"))
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import urllib.error
 import urllib.request
@@ -52,6 +53,7 @@ def test_web_conversations_can_be_forgotten_too(assistant):
     session, _ = asyncio.run(socketio_converse(assistant.url, origin, None, "forget me"))
     _, replies = asyncio.run(socketio_converse(assistant.url, origin, session, "/confirm_forget_me"))
     assert DELETED in "\n".join(r.get("text", "") for r in replies)
+    assert replies[-1].get("forgotten") is True  # the widget then drops its copy in the tab
     assert stored_rows(assistant, f"web:{session}") == 0
 
 
@@ -77,3 +79,17 @@ def test_the_http_api_needs_the_token(assistant):
             urllib.request.urlopen(url, timeout=10)
         assert error.value.code in (401, 403)
     assert assistant.tracker(f"rest:{sender}")["sender_id"] == f"rest:{sender}"
+
+
+def test_a_failing_action_does_not_echo_the_conversation_back(assistant):
+    """rasa-sdk's error body would hold the whole request (the conversation); Rasa logs it."""
+    marker = "zebra" + uuid.uuid4().hex[:8]
+    broken_call = {"next_action": "action_answer_topic", "sender_id": "rest:x", "version": "3.6.21",
+                   "tracker": {"sender_id": "rest:x", "latest_message": marker, "slots": marker, "events": [marker]},
+                   "domain": marker}
+    request = urllib.request.Request(f"http://127.0.0.1:{assistant.action_port}/webhook",
+                                     data=json.dumps(broken_call).encode(), headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=10)
+    assert error.value.code == 500
+    assert marker not in error.value.read().decode()

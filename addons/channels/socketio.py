@@ -37,10 +37,13 @@ logger = logging.getLogger(__name__)
 SENDER_PREFIX = "web:"
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 # Rasa's socket.io output sends only the text; the widget needs to know an alert.
-SEVERITY_BY_RESPONSE = {
-    "utter_triage_emergency": "emergency",
-    "utter_triage_urgent": "urgent",
-    "utter_triage_routine": "routine",
+# Fields the widget reads beside the text, by the response that produced a message.
+FIELDS_BY_RESPONSE: Dict[Text, Dict[Text, Any]] = {
+    "utter_triage_emergency": {"severity": "emergency"},
+    "utter_triage_urgent": {"severity": "urgent"},
+    "utter_triage_routine": {"severity": "routine"},
+    # The widget then drops the transcript it keeps in the browser tab.
+    "utter_conversation_deleted": {"forgotten": True},
 }
 DEFAULT_ALLOWED_ORIGINS = ["http://127.0.0.1:8080", "http://localhost:8080"]
 ORIGINS_VARIABLE = "CRAMP_COACH_ALLOWED_ORIGINS"
@@ -55,17 +58,17 @@ def allowed_origins(configured: Any) -> List[Text]:
 
 
 class SeverityOutput(SocketIOOutput):
-    """Rasa's socket.io output plus a `severity` field on triage answers."""
+    """Rasa's socket.io output plus `severity` on triage answers and `forgotten` after a deletion."""
 
-    _severity: Optional[Text] = None
+    _fields: Dict[Text, Any] = {}
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        self._severity = SEVERITY_BY_RESPONSE.get(message.get("utter_action"))
+        self._fields = FIELDS_BY_RESPONSE.get(message.get("utter_action"), {})
         await super().send_response(recipient_id, message)
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
-        if self._severity and isinstance(response, dict):
-            response = {**response, "severity": self._severity}
+        if self._fields and isinstance(response, dict):
+            response = {**response, **self._fields}
         await super()._send_message(socket_id, response)
 
 

@@ -37,3 +37,18 @@ def test_retention_deletes_only_conversations_idle_for_longer_than_the_period(tm
     assert "web:" not in done.stdout + done.stderr and "swollen" not in done.stdout + done.stderr
     assert asyncio.run(store.retrieve("web:old")) is None
     assert asyncio.run(store.retrieve("web:recent")) is not None
+
+
+def test_one_conversation_can_be_deleted_on_request(tmp_path):
+    db = tmp_path / "conversations.db"
+    store = FailClosedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    for sender in ("telegram:42", "telegram:43"):
+        asyncio.run(store.save(turn(sender, "hello", "utter_greet", time.time())))
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(f"tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n"
+                         f"  dialect: sqlite\n  db: {db}\n")
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "retention.py"), "--endpoints", str(endpoints),
+                           "--conversation", "telegram:42"], env=SERVER_ENV, capture_output=True, text=True, check=True)
+    assert "on request: deleted 1 conversation(s), 5 event(s)" in done.stdout
+    assert asyncio.run(store.retrieve("telegram:42")) is None
+    assert asyncio.run(store.retrieve("telegram:43")) is not None

@@ -1,5 +1,6 @@
 """The web widget in real headless Chromium (Debian's), against the running assistant."""
 
+import json
 import re
 import time
 import uuid
@@ -122,6 +123,24 @@ def test_history_survives_a_reload_but_not_another_tab(site, page):
     other_tab.goto(web.url)
     bot_messages(other_tab).first.wait_for()
     assert other_tab.locator(".cc-msg--user").count() == 0
+
+
+def test_forget_me_deletes_the_conversation_on_the_server_and_in_the_tab(site, page):
+    assistant, web = site
+    page.goto(web.url)
+    bot_messages(page).first.wait_for()
+    say(page, "my left calf is swollen and hot")
+    wait_for_bot_text(page, "blood clot")
+    say(page, "please forget me")
+    page.locator(".cc-reply", has_text="Yes, delete it").click()
+    wait_for_bot_text(page, "I have deleted this conversation")
+    assert page.locator(".cc-msg").count() == 1  # only the confirmation is left on screen
+    stored = page.evaluate("sessionStorage.getItem(Object.keys(sessionStorage)[0])")
+    assert "swollen" not in stored and "forget me" not in stored
+    session_id = json.loads(stored)["sessionId"]
+    tracker = assistant.tracker(f"web:{session_id}")
+    assert tracker["slots"]["triage_level"] is None
+    assert not [e for e in tracker["events"] if e["event"] == "user"]
 
 
 def test_start_over_begins_a_new_conversation(site, page):

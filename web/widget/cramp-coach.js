@@ -278,6 +278,11 @@
     };
     if (!message.text && !replies.length) return;
     removeReplies();
+    if (data.forgotten === true) {
+      // The server deleted the conversation: keep nothing of it in this tab either.
+      state.messages = [];
+      renderHistory();
+    }
     record(message);
     showMessage(message, true);
     // More parts of the answer may follow; hide the dots when they stop coming.

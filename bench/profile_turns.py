@@ -1,0 +1,78 @@
+"""Where a turn's time goes: cProfile of Rasa's message handling at turns 100-120 of one conversation.
+
+    .venv/bin/python bench/profile_turns.py [--model M] [--top 40]
+
+Loads the agent in this process (the project's tracker store on a temporary SQLite file,
+the real action server as a subprocess), sends 130 messages of the benchmark's mix to one
+conversation, prints the latency of turns 1-5 and 95-105, and the functions with the most
+cumulative time over turns 100-120. This is how the hot spots named in issue #8 were found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
+from local_servers import Server, free_port  # noqa: E402
+from run_bench import CONVERSATION, VENV_BIN  # noqa: E402
+from train_model import current_model  # noqa: E402
+
+
+async def converse(model: Path, endpoints: Path, top: int) -> None:
+    from rasa.core.agent import load_agent
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.utils import AvailableEndpoints
+
+    agent = await load_agent(model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints)))
+    profile, times = cProfile.Profile(), []
+    for turn in range(130):
+        if turn == 100:
+            profile.enable()
+        started = time.perf_counter()
+        text = CONVERSATION[1 + turn % (len(CONVERSATION) - 3)]
+        await agent.handle_message(UserMessage(text, CollectingOutputChannel(), "rest:profile"))
+        times.append(time.perf_counter() - started)
+        if turn == 119:
+            profile.disable()
+    print("ms at turns 1-5:", [round(t * 1000) for t in times[:5]],
+          " 95-99:", [round(t * 1000) for t in times[94:99]], " 121-125 (not profiled):",
+          [round(t * 1000) for t in times[120:125]])
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(top)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model")
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    model = Path(args.model) if args.model else current_model()
+    if model is None:
+        sys.exit("error: no model for the current data; run `make train`")
+    workdir = Path(tempfile.mkdtemp(prefix="cramp-profile-"))
+    port = free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{port}/webhook\n"
+                         "tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n"
+                         f"  dialect: sqlite\n  db: {workdir / 'profile.db'}\n")
+    actions = Server("actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
+                                 "--port", str(port)], workdir)
+    try:
+        actions.wait_until_ready(f"http://127.0.0.1:{port}/health")
+        asyncio.run(converse(model, endpoints, args.top))
+    finally:
+        actions.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
