@@ -1,4 +1,4 @@
-"""Rasa's Redis lock store, checked at start and safe when several instances share it.
+"""Rasa's lock stores, quicker to hand a busy conversation on; the Redis one checked and atomic.
 
 - Rasa 3.6 connects to Redis only when the first message arrives, so a server with a
   wrong address or password starts and then fails every turn. This one pings Redis once
@@ -9,24 +9,40 @@
   messages to one conversation over two instances). Here each read-modify-write holds a
   short Redis mutex for that conversation.
 - Rasa polls a busy conversation's lock once a second, so a second message sent while the
-  first is answered waits up to a second for nothing; this polls every 50 ms.
+  first is answered waits up to a second for nothing; these poll every 50 ms (the
+  in-memory one is the embedded profile's, endpoints.yml).
 """
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import AsyncGenerator, Text
+from typing import AsyncGenerator, Optional, Text
 
 import redis
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 POLL_SECONDS = 0.05
 MUTEX_SECONDS = 5
 
 
-class CheckedRedisLockStore(RedisLockStore):
+class _QuickPolling(LockStore):
+    @asynccontextmanager
+    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
+                   wait_time_in_seconds: float = POLL_SECONDS) -> AsyncGenerator[TicketLock, None]:
+        async with super().lock(conversation_id, lock_lifetime, wait_time_in_seconds) as ticket_lock:
+            yield ticket_lock
+
+
+class QuickInMemoryLockStore(_QuickPolling, InMemoryLockStore):
+    """InMemoryLockStore polling every 50 ms (one `rasa run`)."""
+
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None) -> None:
+        super().__init__()
+
+
+class CheckedRedisLockStore(_QuickPolling, RedisLockStore):
     """RedisLockStore that refuses to start without its Redis and changes tickets atomically."""
 
     def __init__(self, endpoint_config: EndpointConfig) -> None:
@@ -58,9 +74,3 @@ class CheckedRedisLockStore(RedisLockStore):
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         with self._mutex(conversation_id):
             super().cleanup(conversation_id, ticket_number)
-
-    @asynccontextmanager
-    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float = POLL_SECONDS) -> AsyncGenerator[TicketLock, None]:
-        async with super().lock(conversation_id, lock_lifetime, wait_time_in_seconds) as ticket_lock:
-            yield ticket_lock

@@ -22,9 +22,14 @@ def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float
         return json.loads(response.read() or b"null")
 
 
-def sqlite_store(path: Path) -> str:
-    """endpoints.yml lines for the project's tracker store on a SQLite file."""
-    return f"tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n  dialect: sqlite\n  db: {path}\n"
+def embedded_stores(db: Path) -> str:
+    """endpoints.yml's stores (as `make run` uses them), with the tracker store on `db`."""
+    import yaml
+
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    stores = {key: endpoints[key] for key in ("tracker_store", "lock_store") if key in endpoints}
+    stores["tracker_store"]["db"] = str(db)
+    return yaml.safe_dump(stores)
 
 
 class Assistant:
@@ -51,7 +56,7 @@ class Assistant:
         self.endpoints.write_text(
             "action_endpoint:\n"
             f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
-            + (stores or sqlite_store(workdir / "conversations.db"))
+            + (stores or embedded_stores(workdir / "conversations.db"))
         )
         try:
             if with_action_server:

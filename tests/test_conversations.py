@@ -150,3 +150,21 @@ def test_rest_callers_cannot_reach_another_channels_conversation(assistant):
     assert assistant.tracker("telegram:42")["events"] in ([], None) or not any(
         e.get("event") == "user" for e in assistant.tracker("telegram:42")["events"]
     )
+
+
+def test_simultaneous_messages_to_one_conversation_are_answered_in_turn(assistant):
+    """A person tapping twice, or two tabs: every message answered, none lost, one turn at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sender = new_sender()
+    messages = [f"what stretches help, question {n}" for n in range(8)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(messages)) as pool:
+        replies = list(pool.map(lambda text: assistant.send(sender, text), messages))
+    record_figure("Conversations (REST, one person)",
+                  f"8 simultaneous messages to one conversation answered in {time.monotonic() - started:.2f} s")
+    assert all(replies)
+    events = assistant.tracker(f"rest:{sender}")["events"]
+    assert sorted(e["text"] for e in events if e["event"] == "user") == sorted(messages)
+    turns = "".join("u" if e["event"] == "user" else "b" for e in events if e["event"] in ("user", "bot"))
+    assert "uu" not in turns
