@@ -41,8 +41,8 @@ retention: setup ## delete conversations idle longer than CRAMP_COACH_RETENTION_
 models: ## list trained models, newest first, and which one matches the current data
 	@$(PY) scripts/train_model.py --list
 
-test-unit: setup ## fast tests that need no trained model
-	@scripts/run_tests.sh -m "not model" $(PYTEST_ARGS)
+test-unit: setup ## fast tests that need no trained model and no PostgreSQL/Redis/nginx
+	@scripts/run_tests.sh -m "not model and not scaled" $(PYTEST_ARGS)
 
 test: validate train ## run the whole test suite (validate, train once, all tests)
 	@scripts/system_packages.sh browser

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import AsyncGenerator, Optional, Text
+from typing import AsyncGenerator, Optional, Text, Tuple
 
 import redis
 from rasa.core.lock import TicketLock
@@ -74,3 +74,10 @@ class CheckedRedisLockStore(_QuickPolling, RedisLockStore):
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         with self._mutex(conversation_id):
             super().cleanup(conversation_id, ticket_number)
+
+
+def shared_redis(lock_store: LockStore) -> Optional[Tuple[redis.Redis, Text]]:
+    """The Redis client and key prefix of the scaled profile's lock store, for other shared counts."""
+    if isinstance(lock_store, CheckedRedisLockStore):
+        return lock_store.red, lock_store.key_prefix
+    return None

@@ -188,3 +188,12 @@ def test_an_unreachable_lock_store_stops_the_start_with_a_clear_error(stack, tmp
     assert completed.returncode != 0
     assert "cannot reach the Redis lock store" in completed.stdout + completed.stderr
     assert stack.redis.password not in completed.stdout + completed.stderr
+
+
+def test_the_rate_limit_holds_across_instances(stack):
+    """20 messages a minute per conversation, however they are spread over the instances."""
+    sender = uuid.uuid4().hex
+    replies = [texts(stack.send(n % 2, sender, f"hello {n}")) for n in range(22)]
+    slowed = [n for n, reply in enumerate(replies) if "faster than I can read them" in reply]
+    assert slowed == [20, 21]
+    assert len(user_texts(stack.tracker(f"rest:{sender}"))) == 20  # the extra ones were not processed

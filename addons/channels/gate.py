@@ -1,8 +1,8 @@
 """What every public channel does around a turn: rate limit, fail closed, forget on request.
 
 - Rate limit per conversation, so one sender cannot flood the assistant (and the
-  tracker store). Per instance: with N instances behind a balancer the limit is N times
-  higher for a sender whose messages are spread over all of them.
+  tracker store). Counted in Redis when the lock store is Redis (the scaled profile), so
+  it holds across instances; in memory otherwise.
 - Fail closed: when the conversation store or the lock store cannot be reached, the
   person is told so, with the emergency numbers, instead of getting an answer from a
   conversation without its past (see addons.tracker_store). Any other failure of a
@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
@@ -27,6 +28,7 @@ from rasa.core.lock_store import LockError
 from sanic import Blueprint
 
 from addons.code_responses import FORGET_FAILED, MEMORY_UNAVAILABLE, SLOW_DOWN, TURN_FAILED
+from addons.lock_store import shared_redis
 from addons.tracker_store import ConversationStoreUnavailable, FailClosedSQLTrackerStore, fail_closed
 
 logger = logging.getLogger(__name__)
@@ -52,16 +54,34 @@ def parse_rate_limit(value: Text) -> Optional[Tuple[int, float]]:
     return int(count), float(seconds or 60)
 
 
+# KEYS[1] the sender's window; ARGV: now, window seconds, limit, a unique member.
+_SLIDING_WINDOW = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])))
+  return 1
+end
+return 0
+"""
+
+
 class RateLimiter:
-    """Sliding-window counter per sender, bounded in memory."""
+    """Sliding-window counter per sender, bounded in memory; a Redis counter once `shared` is set."""
 
     def __init__(self, limit: Optional[Tuple[int, float]]) -> None:
         self.limit = limit
         self._recent: "OrderedDict[Text, list]" = OrderedDict()
+        self.shared: Optional[Tuple[Any, Text]] = None  # (Redis client, key prefix)
 
     def allow(self, sender_id: Text, now: Optional[float] = None) -> bool:
         if self.limit is None:
             return True
+        if self.shared is not None:
+            try:
+                return self._allow_shared(sender_id)
+            except Exception as error:  # noqa: BLE001 (Redis down: the turn will say so; limit locally)
+                logger.warning("shared rate limit unavailable (%s)", type(error).__name__)
         count, window = self.limit
         now = time.monotonic() if now is None else now
         times = [t for t in self._recent.pop(sender_id, []) if now - t < window]
@@ -72,6 +92,14 @@ class RateLimiter:
         while len(self._recent) > TRACKED_SENDERS:
             self._recent.popitem(last=False)
         return allowed
+
+    def _allow_shared(self, sender_id: Text) -> bool:
+        """The same sliding window, kept in Redis for every instance (one atomic script)."""
+        count, window = self.limit  # type: ignore[misc]
+        client, prefix = self.shared  # type: ignore[misc]
+        allowed = client.eval(_SLIDING_WINDOW, 1, f"{prefix}rate:{sender_id}", time.time(), window, count,
+                              uuid.uuid4().hex)
+        return bool(allowed)
 
 
 def _memory_unavailable(error: BaseException) -> bool:
@@ -97,6 +125,7 @@ class ConversationGate:
             os._exit(78)
         self.agent = agent
         self.store = fail_closed(agent.tracker_store)
+        self.limiter.shared = shared_redis(agent.lock_store)
         if self.store is None:
             logger.warning("the tracker store is not FailClosedSQLTrackerStore: 'forget me' cannot delete")
 

@@ -61,3 +61,20 @@ def test_over_the_limit_the_message_is_not_processed_and_the_person_is_told():
     gate = gate_with(handler, "2/60")
     assert [run(gate, f"m{i}") for i in range(3)] == [[], [], ["SLOW DOWN"]]
     assert handled == ["m0", "m1"]
+
+
+@pytest.mark.scaled
+def test_the_shared_window_in_redis_counts_for_every_instance(tmp_path):
+    import redis
+
+    from scaled_stack import Redis
+
+    server = Redis(tmp_path)
+    try:
+        client = redis.Redis(port=server.port, password=server.password)
+        first, second = RateLimiter((3, 60)), RateLimiter((3, 60))  # two instances
+        first.shared = second.shared = (client, "test:")
+        assert [first.allow("a"), second.allow("a"), first.allow("a"), second.allow("a")] == [True] * 3 + [False]
+        assert second.allow("b")
+    finally:
+        server.stop()
