@@ -32,9 +32,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from run_bench import CONVERSATION, RESULTS, VENV_BIN, percentile, peak_rss_mb  # noqa: E402
+from run_bench import CONVERSATION, RESULTS, percentile, peak_rss_mb  # noqa: E402
 from scaled_stack import Nginx, Postgres, Redis, rasa_instance, scaled_env  # noqa: E402
-from local_servers import ROOT, Server, free_port  # noqa: E402
+from local_servers import Server, action_server, embedded_endpoints, rasa_server  # noqa: E402
 from train_model import current_model  # noqa: E402
 
 FAILURE_TEXTS = ("can't reach my memory", "something went wrong on my side", "can't look that up",
@@ -105,18 +105,14 @@ def summarise(name: str, result: Dict[str, Any], stored: int, problems: List[str
 
 
 def single(model: Path, args: argparse.Namespace, workdir: Path) -> Dict[str, Any]:
-    action_port, port = free_port(), free_port()
     db = workdir / "single.db"
-    (workdir / "endpoints.yml").write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-        f"tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n  dialect: sqlite\n  db: {db}\n")
-    servers = [Server("single-actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
-                                         "--port", str(action_port)], workdir)]
+    servers = [action_server(workdir, name="single-actions")]
     try:
-        rasa = Server("single-rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints",
-                                      str(workdir / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
-                                      "--interface", "127.0.0.1", "--port", str(port)], workdir)
+        endpoints = workdir / "endpoints.yml"
+        endpoints.write_text(embedded_endpoints(servers[0].port, db))
+        rasa = rasa_server(model, endpoints, workdir, name="single-rasa")
         servers.append(rasa)
+        port = rasa.port
         rasa.wait_until_ready(f"http://127.0.0.1:{port}/webhooks/rest/", timeout=240)
         result = asyncio.run(run_load(f"http://127.0.0.1:{port}/webhooks/rest/webhook", {}, args.people,
                                       args.messages, args.time_limit))
@@ -133,10 +129,9 @@ def scaled(model: Path, args: argparse.Namespace, workdir: Path) -> Dict[str, An
     try:
         redis = Redis(workdir)
         servers.append(redis)
-        action_port = free_port()
-        servers.append(Server("scaled-actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
-                                                 "--port", str(action_port)], workdir))
-        env = scaled_env(postgres, redis, f"http://127.0.0.1:{action_port}/webhook")
+        actions = action_server(workdir, name="scaled-actions")
+        servers.append(actions)
+        env = scaled_env(postgres, redis, f"http://127.0.0.1:{actions.port}/webhook")
         rasas = [rasa_instance(model, workdir, env) for _ in range(args.instances)]
         servers += rasas
         for rasa in rasas:

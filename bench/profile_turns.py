@@ -3,7 +3,7 @@
     .venv/bin/python bench/profile_turns.py [--model M] [--top 40]
 
 Loads the agent in this process (the project's tracker store on a temporary SQLite file,
-the real action server as a subprocess), sends 130 messages of the benchmark's mix to one
+the real action server as a subprocess; endpoints.yml's stores), sends 130 messages of the benchmark's mix to one
 conversation, prints the latency of turns 1-5 and 95-105, and the functions with the most
 cumulative time over turns 100-120. This is how the hot spots named in issue #8 were found.
 """
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
-from local_servers import Server, free_port  # noqa: E402
-from run_bench import CONVERSATION, VENV_BIN  # noqa: E402
+from local_servers import action_server, embedded_endpoints  # noqa: E402
+from run_bench import CONVERSATION  # noqa: E402
 from train_model import current_model  # noqa: E402
 
 
@@ -59,15 +59,10 @@ def main() -> int:
     if model is None:
         sys.exit("error: no model for the current data; run `make train`")
     workdir = Path(tempfile.mkdtemp(prefix="cramp-profile-"))
-    port = free_port()
+    actions = action_server(workdir)
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{port}/webhook\n"
-                         "tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n"
-                         f"  dialect: sqlite\n  db: {workdir / 'profile.db'}\n")
-    actions = Server("actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
-                                 "--port", str(port)], workdir)
+    endpoints.write_text(embedded_endpoints(actions.port, workdir / "profile.db"))
     try:
-        actions.wait_until_ready(f"http://127.0.0.1:{port}/health")
         asyncio.run(converse(model, endpoints, args.top))
     finally:
         actions.stop()

@@ -35,10 +35,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-VENV_BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from local_servers import SERVER_ENV as ENV  # noqa: E402
-from local_servers import Server, free_port  # noqa: E402
+from local_servers import VENV_BIN, Server, action_server, embedded_endpoints, rasa_server  # noqa: E402
 # A realistic conversation: questions, follow-ups, a red flag, small talk.
 CONVERSATION = [
     "hi",
@@ -219,24 +218,21 @@ def main() -> int:
 
     credentials = {"project": ROOT / "credentials.yml", "baseline": workdir / "credentials.yml"}
     credentials["baseline"].write_text("rest:\n")
-    action_port = free_port()
     servers: Dict[str, Server] = {}
     try:
-        servers["actions"] = Server("actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"), "--port", str(action_port)], workdir)
+        servers["actions"] = action_server(workdir)
         urls = {}
         for name in ("project", "baseline"):
-            port = free_port()
-            # Each as users run it: the project with its own SQL tracker store, stock Rasa with Rasa's.
-            store = "addons.tracker_store.FailClosedSQLTrackerStore" if name == "project" else "SQL"
-            (workdir / f"endpoints-{name}.yml").write_text(
-                f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-                f"tracker_store:\n  type: {store}\n  dialect: sqlite\n  db: {workdir / (name + '.db')}\n"
-            )
-            servers[name] = Server(name, [
-                str(VENV_BIN / "rasa"), "run", "--model", report[name]["model"], "--endpoints", str(workdir / f"endpoints-{name}.yml"),
-                "--credentials", str(credentials[name]), "--interface", "127.0.0.1", "--port", str(port)], workdir,
+            endpoints = workdir / f"endpoints-{name}.yml"
+            # Each as users run it: the project with endpoints.yml's stores, stock Rasa with Rasa's SQL store.
+            endpoints.write_text(embedded_endpoints(servers["actions"].port, workdir / f"{name}.db",
+                                                    None if name == "project" else "SQL"))
+            servers[name] = rasa_server(
+                report[name]["model"], endpoints, workdir,
                 # The 100-turn conversation would hit the per-sender rate limit; the limiter is not measured.
-                {"CRAMP_COACH_RATE_LIMIT": "0"} if name == "project" else None)
+                {"CRAMP_COACH_RATE_LIMIT": "0"} if name == "project" else None,
+                credentials=credentials[name], name=name)
+            port = servers[name].port
             urls[name] = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
             asyncio.run(first_answer(urls[name]))
             report[name]["cold_start_seconds"] = round(time.monotonic() - servers[name].started, 1)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -23,8 +22,9 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_bench import CONVERSATION, ROOT, VENV_BIN, first_answer, percentile, send, turn_latencies  # noqa: E402
-from run_bench import Server, free_port  # noqa: E402
+from run_bench import CONVERSATION, first_answer, percentile, send, turn_latencies  # noqa: E402
+from local_servers import action_server, embedded_endpoints, rasa_server  # noqa: E402
+from train_model import current_model  # noqa: E402
 
 
 async def single_person(url: str, conversations: int = 5) -> dict:
@@ -41,25 +41,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="default: the model for the current data")
     parser.add_argument("--label", default="")
-    parser.add_argument("--store", default="addons.tracker_store.FailClosedSQLTrackerStore",
-                        help="tracker store type (SQL for code older than the project's store)")
+    parser.add_argument("--store", help="a tracker store type instead of endpoints.yml's stores "
+                                        "(SQL for code older than the project's store)")
     args = parser.parse_args()
-    model = args.model or subprocess.run([str(VENV_BIN / "python"), str(ROOT / "scripts" / "train_model.py"),
-                                          "--print-current"], capture_output=True, text=True, check=True).stdout.strip()
+    model = args.model or current_model()
+    if model is None:
+        sys.exit("error: no model for the current data; run `make train`")
     workdir = Path(tempfile.mkdtemp(prefix="cramp-turns-"))
-    action_port, port = free_port(), free_port()
-    (workdir / "endpoints.yml").write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-        f"tracker_store:\n  type: {args.store}\n  dialect: sqlite\n"
-        f"  db: {workdir / 'c.db'}\n")
-    env = {"CRAMP_COACH_RATE_LIMIT": "0"}
-    servers = [Server("actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
-                                  "--port", str(action_port)], workdir)]
+    servers = [action_server(workdir)]
     try:
-        servers.append(Server("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints",
-                                       str(workdir / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml"),
-                                       "--interface", "127.0.0.1", "--port", str(port)], workdir, env))
-        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        endpoints = workdir / "endpoints.yml"
+        endpoints.write_text(embedded_endpoints(servers[0].port, workdir / "c.db", args.store))
+        servers.append(rasa_server(model, endpoints, workdir, {"CRAMP_COACH_RATE_LIMIT": "0"}))
+        url = f"http://127.0.0.1:{servers[1].port}/webhooks/rest/webhook"
         asyncio.run(first_answer(url))
         figures = {"label": args.label, "model": Path(model).name, **asyncio.run(single_person(url)),
                    **asyncio.run(turn_latencies(url))}

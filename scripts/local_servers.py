@@ -12,9 +12,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
 SERVER_ENV = {
     **os.environ,
     "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -67,3 +70,40 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+def action_server(log_dir: Path, port: Optional[int] = None, name: str = "actions") -> Server:
+    """scripts/run_action_server.py on 127.0.0.1, returned once it answers; `.port` is its port."""
+    port = port or free_port()
+    server = Server(name, [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
+                           "--port", str(port)], log_dir)
+    server.port = port  # type: ignore[attr-defined]
+    server.wait_until_ready(f"http://127.0.0.1:{port}/health")
+    return server
+
+
+def rasa_server(model: Path, endpoints: Path, log_dir: Path, env: Optional[Dict[str, str]] = None,
+                port: Optional[int] = None, credentials: Path = ROOT / "credentials.yml",
+                extra: Sequence[str] = (), name: Optional[str] = None) -> Server:
+    """`rasa run` on 127.0.0.1 (not waited for); `.port` is its port."""
+    port = port or free_port()
+    server = Server(name or f"rasa_{port}", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
+                                              "--endpoints", str(endpoints), "--credentials", str(credentials),
+                                              "--interface", "127.0.0.1", "--port", str(port), *extra],
+                    log_dir, env)
+    server.port = port  # type: ignore[attr-defined]
+    return server
+
+
+def embedded_endpoints(action_port: int, db: Path, tracker_store_type: Optional[str] = None) -> str:
+    """endpoints.yml as `make run` uses it, with this action server and this SQLite file.
+
+    `tracker_store_type` (e.g. Rasa's "SQL") replaces the project's stores, for comparisons.
+    """
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(db)
+    if tracker_store_type:
+        endpoints["tracker_store"]["type"] = tracker_store_type
+        endpoints.pop("lock_store", None)
+    return yaml.safe_dump(endpoints)

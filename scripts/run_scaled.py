@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_servers import ROOT, Server, free_port  # noqa: E402
-from scaled_stack import VENV_BIN, Nginx, Postgres, Redis, rasa_instance, scaled_env  # noqa: E402
+from local_servers import ROOT, VENV_BIN, Server, action_server, free_port  # noqa: E402
+from scaled_stack import Nginx, Postgres, Redis, rasa_instance, scaled_env  # noqa: E402
 from train_model import current_model  # noqa: E402
 
 
@@ -37,10 +37,9 @@ def main() -> int:
     try:
         postgres = Postgres()
         servers.append(Redis(logs))
-        action_port = free_port()
-        servers.append(Server("actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
-                                          "--port", str(action_port)], logs))
-        env = {**scaled_env(postgres, servers[0], f"http://127.0.0.1:{action_port}/webhook"),
+        actions = action_server(logs)
+        servers.append(actions)
+        env = {**scaled_env(postgres, servers[0], f"http://127.0.0.1:{actions.port}/webhook"),
                "CRAMP_COACH_ALLOWED_ORIGINS": public_url}
         rasas = [rasa_instance(model, logs, env) for _ in range(instances)]
         servers += rasas

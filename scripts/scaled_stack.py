@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_servers import ROOT, Server, free_port  # noqa: E402
+from local_servers import ROOT, VENV_BIN, Server, free_port, rasa_server  # noqa: E402
 
-VENV_BIN = ROOT / ".venv" / "bin"
 ENDPOINTS_SCALED = ROOT / "endpoints-scaled.yml"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 
@@ -154,12 +153,6 @@ class Nginx(Server):
 
 
 def rasa_instance(model: Path, log_dir: Path, env: Dict[str, str], port: Optional[int] = None,
-                  credentials: Path = ROOT / "credentials.yml", extra: Optional[List[str]] = None) -> Server:
+                  extra: Optional[List[str]] = None) -> Server:
     """One `rasa run` of the scaled profile (REST and socket.io; API only with a token)."""
-    port = port or free_port()
-    server = Server(f"rasa_{port}", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
-                                      "--endpoints", str(ENDPOINTS_SCALED), "--credentials", str(credentials),
-                                      "--interface", "127.0.0.1", "--port", str(port), *(extra or [])],
-                    log_dir, env)
-    server.port = port  # type: ignore[attr-defined]
-    return server
+    return rasa_server(model, ENDPOINTS_SCALED, log_dir, env, port=port, extra=extra or ())

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from local_servers import SERVER_ENV, Server, free_port  # noqa: E402,F401  (re-exported for tests)
+from local_servers import (  # noqa: E402,F401  (some re-exported for tests)
+    SERVER_ENV, VENV_BIN, Server, action_server, embedded_endpoints, free_port, rasa_server)
 def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float = 30) -> Any:
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(
@@ -20,16 +20,6 @@ def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read() or b"null")
-
-
-def embedded_stores(db: Path) -> str:
-    """endpoints.yml's stores (as `make run` uses them), with the tracker store on `db`."""
-    import yaml
-
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    stores = {key: endpoints[key] for key in ("tracker_store", "lock_store") if key in endpoints}
-    stores["tracker_store"]["db"] = str(db)
-    return yaml.safe_dump(stores)
 
 
 class Assistant:
@@ -54,24 +44,14 @@ class Assistant:
         self.servers: List[Server] = []
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
-            "action_endpoint:\n"
-            f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
-            + (stores or embedded_stores(workdir / "conversations.db"))
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.action_port}/webhook\n{stores}" if stores
+            else embedded_endpoints(self.action_port, workdir / "conversations.db")
         )
         try:
             if with_action_server:
                 self.start_action_server()
-            rasa = Server(
-                "rasa",
-                [
-                    str(VENV_BIN / "rasa"), "run", "--model", str(model),
-                    "--endpoints", str(self.endpoints), "--credentials", str(credentials),
-                    "--interface", "127.0.0.1", "--port", str(self.port),
-                    "--enable-api", "--auth-token", self.token,
-                ],
-                workdir,
-                self.env,
-            )
+            rasa = rasa_server(model, self.endpoints, workdir, self.env, port=self.port, credentials=credentials,
+                               extra=["--enable-api", "--auth-token", self.token], name="rasa")
             self.servers.append(rasa)
             rasa.wait_until_ready(f"{self.url}/webhooks/rest/", timeout=180)
         except Exception:
@@ -83,14 +63,8 @@ class Assistant:
         return f"http://127.0.0.1:{self.port}"
 
     def start_action_server(self) -> Server:
-        server = Server(
-            "action_server",
-            [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
-             "--port", str(self.action_port)],
-            self.workdir,
-        )
+        server = action_server(self.workdir, self.action_port, name="action_server")
         self.servers.append(server)
-        server.wait_until_ready(f"http://127.0.0.1:{self.action_port}/health")
         return server
 
     def send(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:

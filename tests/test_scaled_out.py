@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers import ROOT, SERVER_ENV, VENV_BIN, Server, free_port, http_json, texts
+from helpers import ROOT, SERVER_ENV, VENV_BIN, action_server, free_port, http_json, texts
 from scaled_stack import Nginx, Postgres, Redis, rasa_instance, scaled_env
 
 pytestmark = [pytest.mark.model, pytest.mark.servers, pytest.mark.scaled]
@@ -33,11 +33,8 @@ class Stack:
         self.servers = []
         self.postgres = Postgres()
         self.redis = Redis(log_dir)
-        action_port = free_port()
-        self.actions = Server("actions", [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
-                                          "--port", str(action_port)], log_dir)
-        self.actions.wait_until_ready(f"http://127.0.0.1:{action_port}/health")
-        self.env = scaled_env(self.postgres, self.redis, f"http://127.0.0.1:{action_port}/webhook")
+        self.actions = action_server(log_dir)
+        self.env = scaled_env(self.postgres, self.redis, f"http://127.0.0.1:{self.actions.port}/webhook")
         self.instances = [self.start_instance() for _ in range(2)]
         for instance in self.instances:
             self.wait(instance)
