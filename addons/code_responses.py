@@ -2,7 +2,8 @@
 
 Rasa's validator cannot see these used, so scripts/validate.sh accepts its "not used in
 any story or rule" warning for exactly these names, and scripts/check_project.py
-checks that each one is in the domain.
+checks that each one is in the domain. Plain constants, no imports: those scripts read
+this file without importing the addons package (which loads Rasa).
 """
 
 MEMORY_UNAVAILABLE = "utter_memory_unavailable"  # addons.channels.gate: tracker or lock store down
