@@ -90,10 +90,13 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
                  db: Text = "rasa.db", username: Optional[Text] = None, password: Optional[Text] = None,
                  login_db: Optional[Text] = None, query: Optional[Dict] = None, **kwargs: Any) -> None:
         url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
-        self._wait_for_database(url)
+        engine = sa.create_engine(url, **_engine_kwargs(url))
+        self._wait_for_database(engine)
         super().__init__(dialect=dialect, host=host, port=port, db=db, username=username, password=password,
                          login_db=login_db, query=query, **kwargs)
-        self.engine = sa.create_engine(url, **_engine_kwargs(url))
+        # Rasa's own engine has no pre-ping and no connect timeout: use the one checked above.
+        self.engine.dispose()
+        self.engine = engine
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._pending_deletions: Set[Text] = set()
         self._saved: "OrderedDict[Text, Tuple[Stamp, DialogueStateTracker]]" = OrderedDict()
@@ -103,25 +106,22 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
             raise ValueError("FailClosedSQLTrackerStore does not stream to an event broker")
 
     @staticmethod
-    def _wait_for_database(url: Any) -> None:
-        engine = sa.create_engine(url, **_engine_kwargs(url))
+    def _wait_for_database(engine: Any) -> None:
         deadline = time.monotonic() + STARTUP_WAIT_SECONDS
-        try:
-            while True:
-                try:
-                    with engine.connect():
-                        return
-                except sa.exc.SQLAlchemyError as error:
-                    if time.monotonic() >= deadline:
-                        where = sa.engine.make_url(url).render_as_string(hide_password=True)
-                        raise ConversationStoreUnavailable(
-                            f"cannot reach the conversation database {where} after "
-                            f"{STARTUP_WAIT_SECONDS:.0f} s ({type(error.orig or error).__name__}). "
-                            "Start the database or fix tracker_store in the endpoints file."
-                        ) from None
-                    time.sleep(1)
-        finally:
-            engine.dispose()
+        while True:
+            try:
+                with engine.connect():
+                    return
+            except sa.exc.SQLAlchemyError as error:
+                if time.monotonic() >= deadline:
+                    engine.dispose()
+                    where = engine.url.render_as_string(hide_password=True)
+                    raise ConversationStoreUnavailable(
+                        f"cannot reach the conversation database {where} after "
+                        f"{STARTUP_WAIT_SECONDS:.0f} s ({type(error.orig or error).__name__}). "
+                        "Start the database or fix tracker_store in the endpoints file."
+                    ) from None
+                time.sleep(1)
 
     def _stamp(self, sender_id: Text) -> Stamp:
         event = self.SQLEvent
