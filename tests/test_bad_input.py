@@ -93,15 +93,17 @@ def test_rest_malformed_requests_get_a_clean_4xx_with_a_reason(assistant, body, 
     assert "blood clot" in texts(assistant.send(uuid.uuid4().hex, URGENT))  # still serving
 
 
+@pytest.fixture(scope="module")
+def urgent_pool(assistant):
+    """Urgent conversations for the fuzz, enough that each stays under the per-sender rate limit."""
+    return [urgent_conversation(assistant) for _ in range(6)]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.one_of(st.text(max_size=300), st.text(alphabet=st.characters(), max_size=40).map(lambda t: "/" + t),
                       st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
-def test_rest_fuzz_never_crashes_never_lowers_triage(assistant, text):
-    # A pool of urgent conversations, each well under the per-sender rate limit.
-    pool = test_rest_fuzz_never_crashes_never_lowers_triage.pool = getattr(
-        test_rest_fuzz_never_crashes_never_lowers_triage, "pool", None) or [urgent_conversation(assistant)
-                                                                            for _ in range(6)]
-    sender = pool[hash(text) % len(pool)]
+def test_rest_fuzz_never_crashes_never_lowers_triage(assistant, urgent_pool, text):
+    sender = urgent_pool[hash(text) % len(urgent_pool)]
     status, reply = rest(assistant, sender, text)
     assert status == 200 and reply, f"{status}: {reply}"
     assert assistant.tracker(f"rest:{sender}")["slots"]["triage_level"] in ("urgent", "emergency")
