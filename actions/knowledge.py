@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -25,13 +25,15 @@ KNOWLEDGE_FILE = Path(
 )
 
 ROUTE_ENTITIES = ("population", "medication", "body_part")
+_WORDS = re.compile(r"[a-z0-9']+")
 ADVICE_KEYS = (
     "pharmacist",
     "doctor_decides",
     "keep_taking_medicines",
     "pregnancy_warning_signs",
 )
-MESSAGE_KEYS = ("general_info_note", "no_more", "ask_which_topic", "emergency_reminder")
+MESSAGE_KEYS = ("general_info_note", "no_more", "ask_which_topic", "emergency_reminder", "understood",
+                "choose_entry", "entry_payload")
 REQUIRED_ENTRY_IDS = (
     "what_is_cramp",
     "causes_general",
@@ -146,6 +148,13 @@ class Messages:
     feedback_buttons: Tuple[Button, ...]
     more_button: Button
     advice: Mapping[str, str]
+    understood: str
+    choose_entry: str
+    entry_payload: str
+
+    def entry_button(self, entry: "Entry") -> Dict[str, str]:
+        """A button that asks for one entry by id (the guard lets exactly this form pass)."""
+        return {"title": entry.title, "payload": self.entry_payload.replace("{entry_id}", entry.id)}
 
 
 @dataclass(frozen=True)
@@ -155,20 +164,44 @@ class KnowledgeBase:
     entries: Mapping[str, Entry]
     vocabulary: Mapping[str, Mapping[str, Tuple[str, ...]]]
     messages: Messages
+    # (intent, cues): what a follow-up with no new topic asks ("why does that happen?").
+    follow_up_kinds: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+
+    def follow_up_kind(self, text: str) -> Optional[str]:
+        """The intent of the first kind whose cue the text contains, as whole words."""
+        words = " " + " ".join(_WORDS.findall(text.lower())) + " "
+        for intent, cues in self.follow_up_kinds:
+            if any(f" {cue} " in words for cue in cues):
+                return intent
+        return None
 
     def get(self, entry_id: str) -> Optional[Entry]:
         return self.entries.get(entry_id)
 
+    @property
+    def route_intents(self) -> FrozenSet[str]:
+        """Every intent that reaches an entry: the questions this file can answer."""
+        return frozenset(route.intent for entry in self.entries.values() for route in entry.routes)
+
     def find(
-        self, intent: str, entities: Mapping[str, Iterable[str]]
+        self,
+        intent: str,
+        entities: Mapping[str, Iterable[str]],
+        prefer: Optional[Mapping[str, float]] = None,
     ) -> Optional[Entry]:
-        """The entry whose most specific route matches, or None."""
-        best: Optional[Tuple[int, Entry]] = None
+        """The entry whose most specific route matches, or None.
+
+        Among equally specific routes, a route naming a medicine wins (it is the subject
+        of the question), then the entry `prefer` scores highest (the knowledge ranking).
+        """
+        best: Optional[Tuple[Tuple[int, int, float], Entry]] = None
         for entry in self.entries.values():
             for route in entry.routes:
                 if route.matches(intent, entities):
-                    if best is None or route.specificity > best[0]:
-                        best = (route.specificity, entry)
+                    rank = (route.specificity, int("medication" in route.entities),
+                            (prefer or {}).get(entry.id, 0.0))
+                    if best is None or rank > best[0]:
+                        best = (rank, entry)
         return best[1] if best else None
 
     def find_by_entities(self, entities: Mapping[str, Iterable[str]]) -> Optional[Entry]:
@@ -374,8 +407,25 @@ def parse_knowledge(document: Any) -> KnowledgeBase:
                 if unknown:
                     raise _fail(entry.id, "routes", f"{name} values {unknown} are not in the vocabulary")
     return KnowledgeBase(
-        entries=entries, vocabulary=vocabulary, messages=_parse_messages(document.get("messages"))
+        entries=entries, vocabulary=vocabulary, messages=_parse_messages(document.get("messages")),
+        follow_up_kinds=_parse_follow_up_kinds(document.get("follow_up_kinds"), entries),
     )
+
+
+def _parse_follow_up_kinds(raw: Any, entries: Mapping[str, "Entry"]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    intents = {route.intent for entry in entries.values() for route in entry.routes}
+    if not isinstance(raw, list):
+        raise _fail("follow_up_kinds", "(section)", "must list {intent, cues}")
+    kinds = []
+    for position, kind in enumerate(raw, start=1):
+        where = f"follow_up_kinds[{position}]"
+        if not isinstance(kind, dict) or kind.get("intent") not in intents:
+            raise _fail("follow_up_kinds", where, f"needs an intent that reaches an entry ({sorted(intents)})")
+        cues = _string_list(kind, "follow_up_kinds", "cues")
+        if not cues or any(cue != cue.lower() for cue in cues):
+            raise _fail("follow_up_kinds", where, "needs lowercase cues")
+        kinds.append((kind["intent"], cues))
+    return tuple(kinds)
 
 
 def load_knowledge(path: Path = KNOWLEDGE_FILE) -> KnowledgeBase:

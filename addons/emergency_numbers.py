@@ -24,12 +24,19 @@ class Country:
     number: Text
     names: Tuple[Text, ...]
     time_zones: Tuple[Text, ...]
+    places: Tuple[Text, ...] = ()
+
+    @property
+    def phrases(self) -> Tuple[Text, ...]:
+        """Every phrase that names the country or a place in it."""
+        return self.names + self.places
 
 
 @dataclass(frozen=True)
 class EmergencyNumbers:
     default: Text
     countries: Mapping[Text, Country]
+    ask_country: Text = ""
 
     def for_country(self, code: Optional[Text]) -> Optional[Text]:
         country = self.countries.get(str(code or "").upper())
@@ -77,8 +84,13 @@ def parse_numbers(document: Any) -> EmergencyNumbers:
             number=str(raw["number"]),
             names=tuple(str(n).lower() for n in raw["names"]),
             time_zones=tuple(str(z) for z in raw.get("time_zones") or []),
+            places=tuple(str(n).lower() for n in raw.get("places") or []),
         )
-    return EmergencyNumbers(default=str(document.get("default") or "112"), countries=countries)
+    return EmergencyNumbers(
+        default=str(document.get("default") or "112"),
+        countries=countries,
+        ask_country=str(document.get("ask_country") or ""),
+    )
 
 
 def load_numbers(path: Path = NUMBERS_FILE) -> EmergencyNumbers:

@@ -1,26 +1,48 @@
-"""Custom NLU graph components: the language guard and the red-flag detector.
+"""Custom NLU graph components: stated country, the language guard and the red-flag detector.
 
-Both run after the intent classifier and FallbackClassifier and may override the
-intent, so that a dialogue rule can react whatever the classifier chose. The
-classifier's own intent is kept in the component's output key for the answer action.
+StatedCountry keeps a country only where the person says they are there. The language
+guard and the red-flag detector run after the intent classifier and FallbackClassifier
+and may override the intent, so that a dialogue rule can react whatever the classifier
+chose. The classifier's own intent is kept in the component's output key for the answer
+action.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, Iterable, List, Optional, Set, Text
+from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple
 
+import numpy as np
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.utils.spacy_utils import SpacyModel
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_ROLE,
+    ENTITY_ATTRIBUTE_TYPE,
+    INTENT,
+    INTENT_RANKING_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from addons.red_flags import PATTERNS_FILE, RedFlagRules, load_spec
+from addons.red_flag_classifier import (
+    ClassifierFinding,
+    RedFlagClassifier,
+    alarming,
+    corpus_fingerprint,
+    label_of,
+    load_corpus,
+)
+from addons.red_flags import LEVEL_RANK, PATTERNS_FILE, RedFlagRules, load_spec
+from addons.sentence_encoder import encoding_of, load_encoder, split_sentences
 from addons.stored_json import StoredJsonComponent
 
 logger = logging.getLogger(__name__)
@@ -29,8 +51,109 @@ RED_FLAG_KEY = "red_flag"
 LANGUAGE_KEY = "language_guard"
 UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
 TRIAGE_PREFIX = "red_flag_"
-NOT_QUESTIONS = {"nlu_fallback", UNSUPPORTED_LANGUAGE_INTENT, "greet", "goodbye", "thanks", "affirm", "deny", "out_of_scope", "bot_challenge", "inform_country"}
+NOT_QUESTIONS = {"nlu_fallback", UNSUPPORTED_LANGUAGE_INTENT, "greet", "goodbye", "thanks", "affirm", "deny",
+                 "out_of_scope", "bot_challenge", "inform_country", "forget_me", "confirm_forget_me"}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+COUNTRY_ENTITY = "country"
+STATED_ROLE = "stated"  # the `country` slot maps only this role (domain.yml)
+MENTIONED_ROLE = "mentioned"
+# "I'm in …", "we live in …", "I'm currently based in …", "here in …": the person is there now.
+_STATED_BEFORE = re.compile(
+    r"(?:\b(?:i'?m|i am|we'?re|we are|i live|we live|i'?m living|we'?re living|living|based|located|"
+    r"staying|currently|here)\b)(?:\s+(?:currently|now|still|also|actually|over|out|down|up|back|based|"
+    r"living|staying|located))*\s+in\s+(?:the\s+)?$"
+)
+_COUNTRY_IS_BEFORE = re.compile(r"\b(?:my|our) country is\s+(?:the\s+)?$|\bcountry\s*:\s*(?:the\s+)?$")
+# A message that is only a place, or "I'm from / in <place>": an answer to "which country?".
+_WHOLE_MESSAGE = re.compile(
+    r"^\W*(?:(?:i'?m|i am|we'?re|we are|i live|we live)\s+)?(?:(?:from|in)\s+)?(?:the\s+)?\Z"
+)
+_WHOLE_MESSAGE_AFTER = re.compile(r"^\s*(?:btw|thanks|please|pls)?\W*\Z")
+
+
+def is_stated_place(text: Text, start: int, end: int) -> bool:
+    """True when the words around text[start:end] say the person is in that place now."""
+    before, after = text[:start].lower(), text[end:].lower()
+    if _STATED_BEFORE.search(before) or _COUNTRY_IS_BEFORE.search(before):
+        return True
+    return bool(_WHOLE_MESSAGE.match(before) and _WHOLE_MESSAGE_AFTER.match(after))
+
+
+class StatelessComponent(GraphComponent):
+    """A component with nothing to configure or train: it only looks at each message."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "StatelessComponent":
+        return cls()
+
+
+POPULATION_ENTITY = "population"
+# An age said in numbers: "my dad is 82", "I'm 68", "54F", "my 7yo", "in her 80s".
+_AGE = re.compile(
+    r"\b(\d{1,3})\s*-?\s*(?:years?|yrs?|yr|y)\s*-?\s*olds?\b"
+    r"|\b(\d{1,3})\s*(?:yo|y/o|y\.o\.)\b"
+    r"|\b(\d{2})\s?[mf]\b"
+    r"|\b(?:i'?m|i am|he'?s|he is|she'?s|she is|is|aged|age|turned|turning)\s+(\d{1,3})\b"
+    r"(?!\s*(?:weeks?|wks?|months?|days?|nights?|hours?|hrs?|minutes?|mins?|mg|kg|lbs?|k|km|miles?|%|times|x|cm))"
+    r"|\bin (?:his|her|my|their|our) ([6-9])0s\b",
+    re.IGNORECASE,
+)
+OLDER_FROM, CHILD_UNTIL = 65, 17
+
+
+def age_population(text: Text) -> Optional[Tuple[Text, int, int]]:
+    """(population, start, end) for an age said in numbers that places a person in one."""
+    for match in _AGE.finditer(text):
+        number = next(int(group) for group in match.groups() if group)
+        age = number * 10 if match.group(5) else number
+        if age >= OLDER_FROM:
+            return "elderly", match.start(), match.end()
+        if 0 < age <= CHILD_UNTIL:
+            return "children", match.start(), match.end()
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class AgePopulation(StatelessComponent):
+    """Adds a `population` entity for an age given in numbers, when no word gave one.
+
+    The vocabulary knows "elderly" and "my son"; people write "my dad is 82" or "he's 8".
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES) or []
+            if any(e.get(ENTITY_ATTRIBUTE_TYPE) == POPULATION_ENTITY for e in entities):
+                continue
+            found = age_population(message.get(TEXT) or "")
+            if found:
+                value, start, end = found
+                entity = {"entity": POPULATION_ENTITY, "value": value, "start": start, "end": end,
+                          "extractor": self.__class__.__name__}
+                message.set(ENTITIES, [*entities, entity], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class StatedCountry(StatelessComponent):
+    """Gives each `country` entity the role `stated` or `mentioned`.
+
+    The `country` slot takes only `stated`, so a place, unit or food mentioned in passing
+    ("I flew back from London", "2 oz of pickle juice") never changes the emergency
+    number. Works whatever the intent, since the red-flag detector may override it ("I'm
+    in the UK and my chest hurts"). Runs after EntitySynonymMapper (values are codes).
+    """
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            for entity in message.get(ENTITIES) or []:
+                if entity.get(ENTITY_ATTRIBUTE_TYPE) == COUNTRY_ENTITY:
+                    stated = is_stated_place(text, entity.get("start", 0), entity.get("end", 0))
+                    entity[ENTITY_ATTRIBUTE_ROLE] = STATED_ROLE if stated else MENTIONED_ROLE
+        return messages
 
 
 def _override_intent(message: Message, name: Text) -> None:
@@ -105,9 +228,11 @@ class RedFlagDetector(StoredJsonComponent):
     """Finds red-flag signs in every message and turns them into a triage intent.
 
     Runs last: on a finding the intent becomes red_flag_<level> with confidence 1.0,
-    overriding whatever the classifier (or the fallback) chose. The classifier's own
-    red_flag_* prediction is a safety net for wordings the patterns miss, unless the
-    patterns saw the sign negated or asked about.
+    overriding whatever the classifier (or the fallback) chose. Two detectors, the
+    higher level wins: the curated patterns (knowledge/red_flags.yml) and the learned
+    red-flag classifier on the sentence encoder (addons/red_flag_classifier.py). DIET's
+    own red_flag_* prediction stays a safety net, unless the patterns saw the sign
+    negated or asked about.
     """
 
     @staticmethod
@@ -120,20 +245,41 @@ class RedFlagDetector(StoredJsonComponent):
             # A question asked beside a red flag is answered after the triage answer
             # when the classifier is at least this sure of it.
             "question_intent_threshold": 0.2,
+            # The learned classifier's probability at or above which it reports a level
+            # (chosen on the tuning part of the triage suite; see tests/heldout/README.md).
+            "learned_thresholds": {"emergency": 0.5, "urgent": 0.5, "routine": 0.9},
+            # Between these and the thresholds the classifier is unsure: when nothing else
+            # escalated, the assistant asks one short question (addons/triage_policy.py).
+            "unsure_from": {"emergency": 0.3, "urgent": 0.35},
+            # The question asked, by the reason the classifier suspects (domain response
+            # utter_triage_question, variant by the slot triage_question).
+            "questions": {"clot": "one_leg", "swelling_unclear": "one_leg", "breathing_or_chest": "chest",
+                          "collapse": "chest", "default": "now"},
         }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """Rasa's cache cannot see the corpus the classifier is trained on: retrain when it changes."""
+        return corpus_fingerprint()
 
     ARTIFACT = "red_flags.json"
 
     def restore(self, stored: Optional[Dict[Text, Any]]) -> None:
-        self._spec = stored
+        stored = stored or {}
+        self._spec = stored.get("patterns")
+        self._learned = RedFlagClassifier.from_dict(stored["classifier"]) if stored.get("classifier") else None
         self._rules: Optional[RedFlagRules] = None
 
     def train(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> Resource:
         spec = load_spec(PATTERNS_FILE)
         if model is not None:
             RedFlagRules(spec, model.model)  # fail the training on a broken file
-        self.restore(spec)
-        return self.persist(spec)
+        corpus = load_corpus()
+        learned = RedFlagClassifier.train([m["text"] for m in corpus], [label_of(m) for m in corpus],
+                                          load_encoder().encode)
+        stored = {"patterns": spec, "classifier": learned.to_dict()}
+        self.restore(stored)
+        return self.persist(stored)
 
     def _rules_for(self, model: SpacyModel) -> RedFlagRules:
         if self._rules is None or self._rules.nlp is not model.model:
@@ -155,13 +301,17 @@ class RedFlagDetector(StoredJsonComponent):
         language = message.get(LANGUAGE_KEY)
         if language:
             classifier_intent = language.get("classifier_intent") or classifier_intent
-        level, source = finding.level, "patterns"
+        level, source, reason = finding.level, "patterns", finding.reason
+        strongest = self._learned_strongest(message, text, rules)
+        learned = alarming(strongest, self._config["learned_thresholds"])
+        if learned is not None and LEVEL_RANK[learned.level] > LEVEL_RANK.get(level or "", 0):
+            level, source, reason = learned.level, "learned", learned.reason
         if level is None and str(classifier_intent.get("name", "")).startswith(TRIAGE_PREFIX):
             confident = classifier_intent.get("confidence", 0.0) >= self._config[
                 "classifier_safety_net_threshold"
             ]
             if confident and not (finding.negated or finding.asked_about):
-                level, source = classifier_intent["name"][len(TRIAGE_PREFIX):], "classifier"
+                level, source, reason = classifier_intent["name"][len(TRIAGE_PREFIX):], "classifier", "default"
             elif str(intent.get("name", "")).startswith(TRIAGE_PREFIX):
                 self._demote(message)
         if level:
@@ -169,12 +319,41 @@ class RedFlagDetector(StoredJsonComponent):
         red_flag = finding.as_dict()
         red_flag.update(
             level=level,
-            reason=finding.reason if source == "patterns" else "default",
+            reason=reason if level else None,
             source=source if level else None,
+            learned=learned.as_dict() if learned else None,
+            unsure=self._unsure(strongest, level),
             classifier_intent=classifier_intent,
             question_intent=self._question_intent(message),
         )
         message.set(RED_FLAG_KEY, red_flag, add_to_output=True)
+
+    def _unsure(self, strongest: Dict[Text, ClassifierFinding], level: Optional[Text]) -> Optional[Dict[Text, Any]]:
+        """What to ask when the classifier half-suspects an urgent or emergency sign nothing confirmed."""
+        if LEVEL_RANK.get(level or "", 0) >= LEVEL_RANK["urgent"]:
+            return None
+        for suspected in ("emergency", "urgent"):
+            finding = strongest.get(suspected)
+            if finding and self._config["unsure_from"][suspected] <= finding.probability \
+                    < self._config["learned_thresholds"][suspected]:
+                questions = self._config["questions"]
+                return {"level": suspected, "reason": finding.reason,
+                        "question": questions.get(finding.reason, questions["default"])}
+        return None
+
+    def _learned_strongest(self, message: Message, text: Text, rules: RedFlagRules) -> Dict[Text, ClassifierFinding]:
+        """Per level, the learned classifier's surest sentence, where the patterns see no negation or question."""
+        if self._learned is None or not text.strip():
+            return {}
+        whole, sentences = encoding_of(message)
+        parts = [text] + (split_sentences(text) if len(sentences) > 1 else [])
+        vectors = np.vstack([whole, sentences]) if len(parts) > 1 else whole[None, :]
+
+        def counts(index: int) -> bool:
+            seen = rules.detect(parts[index])
+            return not (seen.negated or seen.asked_about)
+
+        return self._learned.strongest(vectors, counts)
 
     def _question_intent(self, message: Message) -> Optional[Dict[Text, Any]]:
         """The best non-triage intent, so a question asked beside a sign is answered."""

@@ -3,7 +3,7 @@
 Matching runs on normalised tokens (lowercase -> known misspelling -> lookup lemma), so
 "swolen calves" and "calf is swollen" meet the same pattern. Each match is then judged
 in its sentence: negated ("no swelling", "a clot was ruled out"), asked about ("can
-cramps cause swelling?") or reported. Reported signs combine into a level.
+cramps cause swelling?"), long past ("a DVT 6 years ago") or reported. Reported signs combine into a level.
 """
 
 from __future__ import annotations
@@ -77,6 +77,10 @@ class Combination:
     replaces: FrozenSet[str] = field(default_factory=frozenset)
 
 
+# Reasons that say less than another reason of the same level.
+GENERAL_REASONS = {"default": 0, "collapse": 1}
+
+
 def load_spec(path: Path = PATTERNS_FILE) -> Dict[str, Any]:
     """The raw pattern document; validated when compiled."""
     try:
@@ -145,11 +149,14 @@ class RedFlagRules:
         self.negation_after = self._phrase_set(negation.get("after", []))
         self.not_negation_followers = self._phrase_set(negation.get("not_negation_when_followed_by", []))
         self.clause_breaks = self._phrase_set(negation.get("clause_breaks", []))
+        self.negation_cancellers = self._phrase_set(negation.get("cancelled_by_after", []))
         questions = spec.get("questions") or {}
         self.question_starters = self._phrase_set(questions.get("starters", []))
         self.hypothetical = self._phrase_set(questions.get("hypothetical", []))
         self.report_markers = self._phrase_set(questions.get("report_markers", []))
         self.strong_report_markers = self._phrase_set(questions.get("strong_report_markers", []))
+        self.long_ago = self._phrase_set(questions.get("long_ago", []))
+        self.present_markers = self._phrase_set(questions.get("present_markers", []))
         self.signs = {name: self._parse_sign(name, raw) for name, raw in spec["signs"].items()}
         self.combinations = [
             self._parse_combination(number, raw)
@@ -268,6 +275,9 @@ class RedFlagRules:
     ) -> bool:
         """Negated by a cue in the same clause; words inside another sign are not cues."""
         doc = sentence.doc
+        following = " " + " ".join(doc[i]._.get(_NORM) for i in range(end, min(sentence.end, end + self.window))) + " "
+        if any(self._contains(following, phrase) for phrase in self.negation_cancellers):
+            return False  # "never had chest pain like this": an intensifier
         if sign.inner_negation:
             inner = {doc[i]._.get(_NORM) for i in range(start + 1, end - 1)}
             if inner & {c for c in self.negation_before if " " not in c}:
@@ -284,7 +294,7 @@ class RedFlagRules:
                     return True
                 continue
             for index, word in enumerate(words):
-                follower = words[index + 1] if index + 1 < len(words) else ""
+                follower = words[index + 1] if index + 1 < len(words) else doc[start]._.get(_NORM)
                 if word == cue and follower not in self.not_negation_followers:
                     return True
         after = self._cut_at_first_break(
@@ -307,9 +317,13 @@ class RedFlagRules:
         question = tokens[0]._.get(_NORM) in self.question_starters and second != "not"
         if question and not any(self._contains(text, m) for m in self.report_markers):
             return True
-        return any(self._contains(text, cue) for cue in self.hypothetical) and not any(
-            self._contains(text, m) for m in self.strong_report_markers
-        )
+        if any(self._contains(text, cue) for cue in self.long_ago) and not any(
+                self._contains(text, marker) for marker in self.present_markers):
+            return True
+        cues = [cue for cue in self.hypothetical if self._contains(text, cue)]
+        for cue in cues:  # "if I get …" holds "I get", which must not read as a report
+            text = text.replace(f" {cue} ", " ")
+        return bool(cues) and not any(self._contains(text, m) for m in self.strong_report_markers)
 
     def _sentence_allows(self, sign: Sign, sentence: Span) -> bool:
         text = self._norm_text(sentence)
@@ -368,15 +382,16 @@ class RedFlagRules:
             if combination.signs <= reported:
                 candidates.append((combination.level, combination.reason))
                 replaced |= combination.replaces
-        for name in reported - replaced:
+        for name in sorted(reported - replaced):
             sign = self.signs[name]
             if sign.level:
                 candidates.append((sign.level, sign.reason))
         level, reason = None, None
         if candidates:
-            # Highest level first; among equals, a specific reason beats "default".
+            # Highest level first; among equals, a specific reason beats a general one
+            # (a fit and not waking: the fit's first aid), then the first found.
             level, reason = max(
-                candidates, key=lambda c: (LEVEL_RANK[c[0]], c[1] != "default")
+                candidates, key=lambda c: (LEVEL_RANK[c[0]], GENERAL_REASONS.get(c[1], 2))
             )
         return Finding(
             level=level,

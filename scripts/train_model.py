@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 MODELS = ROOT / "models"
 CONFIG = ROOT / "config.yml"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "knowledge", "addons", "requirements.lock")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "knowledge", "addons", "requirements.lock",
+                   "requirements-model.txt")
 
 
 def _files(paths: Iterable[str]) -> Iterable[Path]:

@@ -113,7 +113,7 @@ def test_rest_fuzz_never_crashes_never_lowers_triage(assistant, urgent_pool, tex
                                   "lone surrogate", "2000+ characters", "Chinese"])
 def test_web_bad_text_gets_an_answer_and_leaves_the_conversation_intact(assistant, name):
     session, first = asyncio.run(socketio_converse(assistant.url, WEB_ORIGIN, None, URGENT))
-    assert first and first[0]["severity"] == "urgent"
+    assert first and first[0]["metadata"]["severity"] == "urgent"
     _, replies = asyncio.run(socketio_converse(assistant.url, WEB_ORIGIN, session, BAD_TEXTS[name]))
     assert replies and all(r.get("text") for r in replies)
     assert_unharmed(assistant, f"web:{session}", 2)

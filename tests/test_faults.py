@@ -20,6 +20,7 @@ from helpers import ROOT, SERVER_ENV, VENV_BIN, Assistant, free_port, texts
 pytestmark = [pytest.mark.model, pytest.mark.servers]
 CASES = yaml.safe_load((Path(__file__).resolve().parent / "triage_cases.yml").read_text())["cases"]
 ACTION_TIMEOUT = 2
+EMERGENCY_NUMBERS = "112 (Europe and many other countries), 911 (US and Canada) or 999 (UK)"
 APOLOGY = "Sorry, I can't look that up right now"
 
 
@@ -63,9 +64,9 @@ def test_every_emergency_message_gets_the_emergency_answer(assistant_with_broken
         sender = uuid.uuid4().hex
         reply = assistant_with_broken_actions.send(sender, case["text"])
         level = assistant_with_broken_actions.tracker(f"rest:{sender}")["slots"]["triage_level"]
-        if "This could be an emergency" not in texts(reply) or level != "emergency":
+        if EMERGENCY_NUMBERS not in texts(reply) or level != "emergency":
             missed.append(case["text"])
-    assert not missed
+    assert missed == []
 
 
 def test_a_stuck_action_server_costs_the_timeout_then_an_apology_after_the_triage_answer(

@@ -3,7 +3,9 @@
 Rasa treats text starting with "/" as an intent (with entities and slot values in
 {...}), skipping NLU: "/restart" would wipe a conversation's triage level and
 '/greet{"triage_level": null}' would clear it. Only the payloads of the bot's own
-buttons (intent only, no entities) pass; any other "/..." is read as plain text.
+buttons pass: intent only, no entities, plus the one form that names a knowledge entry
+('/ask_follow_up{"entry": "<id>"}', for a known id, exactly as the answer action writes it);
+any other "/..." is read as plain text.
 """
 
 from __future__ import annotations
@@ -33,14 +35,24 @@ def _button_payloads(node: Any) -> Iterable[Text]:
             yield from _button_payloads(item)
 
 
+def _entry_payloads(knowledge: Any) -> Iterable[Text]:
+    """'/ask_follow_up{"entry": "<id>"}' for every entry id of the knowledge file."""
+    template = str((knowledge.get("messages") or {}).get("entry_payload") or "")
+    if "{entry_id}" in template:
+        for entry in knowledge.get("entries") or []:
+            yield template.replace("{entry_id}", str(entry.get("id")))
+
+
 @lru_cache(maxsize=1)
 def allowed_payloads() -> FrozenSet[Text]:
-    """The bot's own intent-only button payloads, such as "/ask_first_aid"."""
+    """The bot's own button payloads, such as "/ask_first_aid"."""
     payloads = set()
     for source in BUTTON_SOURCES:
         document = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
         payloads.update(_button_payloads(document.get("responses") or document.get("messages") or {}))
-    return frozenset(p for p in payloads if p.startswith("/") and "{" not in p and "@" not in p)
+    plain = {p for p in payloads if p.startswith("/") and "{" not in p and "@" not in p}
+    knowledge = yaml.safe_load(BUTTON_SOURCES[1].read_text(encoding="utf-8")) or {}
+    return frozenset(plain | set(_entry_payloads(knowledge)))
 
 
 def sanitize_text(text: Optional[Text]) -> Text:

@@ -11,7 +11,8 @@ differs where Rasa 3.6 is unsafe or broken:
   server issued (32 hex digits), and ids live under "web:" so no web client can reach
   another channel's conversation (a Telegram chat id, say);
 - typed text goes through the project's input guard;
-- each bot message says how severe it is, so the widget can style triage answers.
+- each triage answer says how severe it is (in `metadata`, which every client ignores or
+  reads), so the widget can style it.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ logger = logging.getLogger(__name__)
 
 SENDER_PREFIX = "web:"
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
-# Rasa's socket.io output sends only the text; the widget needs to know an alert.
-# Fields the widget reads beside the text, by the response that produced a message.
-FIELDS_BY_RESPONSE: Dict[Text, Dict[Text, Any]] = {
+# What the widget needs beside the text, by the response that produced a message. It travels
+# in `metadata`, which clients set aside: rasa-webchat shows a message as text only when
+# `text` is its only other key, so a top-level field would hide the answer there.
+METADATA_BY_RESPONSE: Dict[Text, Dict[Text, Any]] = {
     "utter_triage_emergency": {"severity": "emergency"},
     "utter_triage_urgent": {"severity": "urgent"},
     "utter_triage_routine": {"severity": "routine"},
@@ -58,18 +60,20 @@ def allowed_origins(configured: Any) -> List[Text]:
 
 
 class SeverityOutput(SocketIOOutput):
-    """Rasa's socket.io output plus `severity` on triage answers and `forgotten` after a deletion."""
-
-    _fields: Dict[Text, Any] = {}
+    """Rasa's socket.io output, with `metadata.severity` on triage answers and
+    `metadata.forgotten` after a deletion (both plain text messages)."""
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        self._fields = FIELDS_BY_RESPONSE.get(message.get("utter_action"), {})
-        await super().send_response(recipient_id, message)
+        metadata = METADATA_BY_RESPONSE.get(message.get("utter_action"))
+        text = message.get("text")
+        if not metadata or not text or any(message.get(key) for key in _NOT_PLAIN_TEXT):
+            await super().send_response(recipient_id, message)
+            return
+        for part in text.strip().split("\n\n"):  # as Rasa splits a text
+            await self._send_message(recipient_id, {"text": part, "metadata": dict(metadata)})
 
-    async def _send_message(self, socket_id: Text, response: Any) -> None:
-        if self._fields and isinstance(response, dict):
-            response = {**response, **self._fields}
-        await super()._send_message(socket_id, response)
+
+_NOT_PLAIN_TEXT = ("buttons", "quick_replies", "image", "attachment", "elements", "custom")
 
 
 class WebChatInput(SocketIOInput):

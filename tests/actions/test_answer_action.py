@@ -15,11 +15,13 @@ def tracker(
     entities: Optional[Dict[str, str]] = None,
     slots: Optional[Dict[str, Any]] = None,
     red_flag: Optional[Dict[str, Any]] = None,
+    ranking: Optional[List[Dict[str, Any]]] = None,
 ) -> Tracker:
     latest = {
         "text": "(test)",
         "intent": {"name": intent, "confidence": 0.99},
         "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        "intent_ranking": ranking or [{"name": intent, "confidence": 0.99}],
     }
     if red_flag is not None:
         latest["red_flag"] = red_flag
@@ -93,6 +95,8 @@ def test_every_entry_is_reachable_from_some_question(knowledge):
         ("causes_general", {"body_part": "toes"}, "toe_cramps"),
         # A follow-up that does not fit the last topic's family still finds its entry.
         ("first_aid", {"medication": "ibuprofen"}, "medication_painkillers"),
+        # After "which medicines help?" in a pregnancy conversation, "and magnesium?" is about magnesium.
+        ("causes_pregnancy", {"medication": "magnesium"}, "medication_minerals"),
     ],
 )
 def test_follow_up_keeps_the_context(previous, entities, expected):
@@ -194,3 +198,107 @@ def test_after_a_triage_answer_the_question_asked_is_answered():
 def test_a_triage_answer_alone_adds_nothing():
     messages, events = run(tracker("red_flag_urgent", red_flag={"level": "urgent", "question_intent": None}))
     assert messages == [] and events == []
+
+
+def test_a_pregnancy_conversation_keeps_the_warning_signs_on_follow_up_answers(knowledge):
+    warning = knowledge.messages.advice["pregnancy_warning_signs"]
+    first, events = run(tracker("ask_causes", {"population": "pregnancy"}))
+    assert SlotSet("pregnancy_mentioned", True) in events
+    messages, _ = run(tracker("ask_diet", slots={"population": "pregnancy", "topic": "causes_pregnancy"}))
+    assert warning in all_text(messages)
+    # "ok for my wife to take magnesium?" names another population: still a pregnancy conversation.
+    later, _ = run(tracker("ask_medications", {"medication": "magnesium", "population": "women"},
+                           slots={"population": "women", "pregnancy_mentioned": True}))
+    assert warning in all_text(later)
+
+
+def test_after_a_stop_the_medicine_triage_no_answer_says_keep_taking_it(knowledge):
+    """R23, R14, R28: a statin, quinine or metamizole side effect means stop it and get care today."""
+    keep_taking = knowledge.messages.advice["keep_taking_medicines"]
+    before, _ = run(tracker("ask_causes"))
+    after, _ = run(tracker("ask_causes", slots={"triage_reason": "medicine_stop", "triage_level": "urgent"}))
+    assert keep_taking in all_text(before)
+    assert keep_taking not in all_text(after)
+
+
+def test_a_deletion_confirmation_nobody_asked_for_is_answered_by_the_next_meaning(knowledge):
+    """The misread of issue 12: a pregnancy question classified as confirm_forget_me."""
+    ranking = [{"name": "confirm_forget_me", "confidence": 0.5}, {"name": "ask_causes", "confidence": 0.3}]
+    messages, events = run(tracker("confirm_forget_me", {"population": "pregnancy"}, ranking=ranking))
+    assert SlotSet("topic", "causes_pregnancy") in events
+    assert knowledge.get("causes_pregnancy").answer in all_text(messages)
+
+
+@pytest.mark.parametrize("ranking", [
+    [{"name": "confirm_forget_me", "confidence": 1.0}],  # the button payload typed
+    [{"name": "confirm_forget_me", "confidence": 0.9}, {"name": "ask_diet", "confidence": 0.05}],
+])
+def test_a_deletion_confirmation_nobody_asked_for_without_a_likely_meaning_asks_to_rephrase(ranking):
+    messages, events = run(tracker("confirm_forget_me", ranking=ranking))
+    assert events == [] and messages[0]["response"] == "utter_ask_rephrase"
+
+
+@pytest.mark.parametrize("previous, text, expected", [
+    ("causes_sport", "why does that happen", "causes_sport"),
+    ("first_aid", "why does that happen", "causes_general"),
+    ("causes_pregnancy", "what else can she do then", "causes_pregnancy"),
+    ("cramps_children", "what can i do for him when it happens", "cramps_children"),
+    ("diet", "is it dangerous?", "prognosis"),
+    ("quinine", "side effects?", "quinine"),
+    ("medication_minerals", "is it safe to take every night", "medication_minerals"),
+    ("diagnosis", "and if everything comes back normal?", "diagnosis"),
+])
+def test_a_follow_up_with_nothing_new_asks_its_kind_of_question_about_the_same_people(previous, text, expected):
+    t = tracker("ask_follow_up", slots={"topic": previous})
+    t.latest_message["text"] = text
+    _, events = run(t)
+    assert SlotSet("topic", expected) in events
+
+
+def test_an_unsure_intent_answers_a_clear_knowledge_winner_and_says_what_it_understood(knowledge):
+    t = tracker("nlu_fallback", ranking=[{"name": "nlu_fallback", "confidence": 0.4}])
+    t.latest_message["knowledge_ranking"] = [{"entry": "diet", "score": 0.7}, {"entry": "prevention", "score": 0.6}]
+    messages, events = run(t)
+    assert SlotSet("topic", "diet") in events
+    assert messages[0]["text"] == knowledge.messages.understood.replace("{title}", knowledge.get("diet").title)
+
+
+def test_an_unsure_intent_offers_close_entries_as_buttons_that_name_them(knowledge):
+    t = tracker("nlu_fallback", ranking=[{"name": "nlu_fallback", "confidence": 0.4}])
+    t.latest_message["knowledge_ranking"] = [{"entry": "diet", "score": 0.52}, {"entry": "prevention", "score": 0.5},
+                                             {"entry": "exercises", "score": 0.48}, {"entry": "quinine", "score": 0.3}]
+    messages, events = run(t)
+    assert events == [] and messages[0]["text"] == knowledge.messages.choose_entry
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == [knowledge.messages.entry_button(knowledge.get(e))["payload"] for e in ("diet", "prevention", "exercises")]
+    chosen, events = run(tracker("ask_follow_up", {"entry": "prevention"}))
+    assert SlotSet("topic", "prevention") in events
+
+
+def test_nothing_close_in_the_knowledge_asks_to_rephrase():
+    t = tracker("nlu_fallback", ranking=[{"name": "nlu_fallback", "confidence": 0.3}])
+    t.latest_message["knowledge_ranking"] = [{"entry": "diet", "score": 0.3}]
+    messages, events = run(t)
+    assert events == [] and messages[0]["response"] == "utter_ask_rephrase"
+
+
+def test_a_medicine_named_beside_a_population_wins_the_route(knowledge):
+    """'Is magnesium safe in pregnancy?' → the magnesium entry, with the pregnancy line."""
+    messages, events = run(tracker("ask_medications", {"medication": "magnesium", "population": "pregnancy"}))
+    assert SlotSet("topic", "medication_minerals") in events
+    assert knowledge.messages.advice["pregnancy_warning_signs"] in all_text(messages)
+
+
+@pytest.mark.parametrize("intent, entities, ranking, expected", [
+    # "I'm a guy, 45, legs cramp at night. related?": the men's entry, which the ranking likes as much.
+    ("ask_related_conditions", {"population": "men"}, {"causes_men": 0.50, "related_conditions": 0.52}, "causes_men"),
+    # ... but not when the ranking clearly prefers the general answer,
+    ("ask_related_conditions", {"population": "men"}, {"causes_men": 0.30, "related_conditions": 0.60}, "related_conditions"),
+    # nor for what to do: "how can I help my wife right now" is first aid.
+    ("ask_first_aid", {"population": "women"}, {"causes_women": 0.60, "first_aid": 0.50}, "first_aid"),
+])
+def test_a_named_group_wins_over_a_general_why_answer_the_ranking_likes_no_better(intent, entities, ranking, expected):
+    t = tracker(intent, entities)
+    t.latest_message["knowledge_ranking"] = [{"entry": e, "score": s} for e, s in ranking.items()]
+    _, events = run(t)
+    assert SlotSet("topic", expected) in events

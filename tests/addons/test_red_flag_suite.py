@@ -1,4 +1,9 @@
-"""The public red-flag suite (tests/triage_cases.yml) through the pattern detector."""
+"""The public red-flag suite (tests/triage_cases.yml) through the pattern detector.
+
+The suite's first part was curated with the patterns and must pass them alone; the part
+added for the learned detector (after the marker line) is scored through both detectors
+by `make evaluate` (tests/scripts/test_evaluation_gate.py) and only reported here.
+"""
 
 import sys
 from pathlib import Path
@@ -10,24 +15,31 @@ from addons.red_flags import LEVEL_RANK
 from conftest import record_figure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from evaluate import score_triage  # noqa: E402  (one scorer for the tests and `make evaluate`)
+from evaluate import TUNING_MARKER, score_triage  # noqa: E402  (one scorer for the tests and `make evaluate`)
 
-CASES = yaml.safe_load((Path(__file__).resolve().parents[1] / "triage_cases.yml").read_text())["cases"]
+SUITE = (Path(__file__).resolve().parents[1] / "triage_cases.yml").read_text()
+CASES = yaml.safe_load(SUITE)["cases"]
+PATTERN_PART = yaml.safe_load(SUITE.split(TUNING_MARKER)[0])["cases"]
 RANK = {"none": 0, **LEVEL_RANK}
 
 
 def test_suite_is_large_and_labelled():
-    assert len(CASES) >= 150
+    assert len(CASES) >= 600 and len(PATTERN_PART) >= 150
     assert {c["level"] for c in CASES} == set(RANK)
     texts = [c["text"] for c in CASES]
     assert len(texts) == len(set(texts)), "duplicate cases"
 
 
-def test_detector_meets_the_recall_and_false_positive_targets(red_flag_rules):
-    figures, misses = score_triage(red_flag_rules, CASES)
+def test_patterns_alone_meet_the_targets_on_the_part_curated_with_them(red_flag_rules):
+    whole, _ = score_triage(lambda text: red_flag_rules.detect(text).level, CASES)
+    record_figure("Triage suite, patterns alone", (
+        f"all {len(CASES)} cases: recall emergency {whole['triage_emergency_recall']:.1%}, urgent "
+        f"{whole['triage_urgent_recall']:.1%}, routine {whole['triage_routine_recall']:.1%}; false positives "
+        f"on none {whole['triage_false_positive_rate']:.1%}"))
+    figures, misses = score_triage(lambda text: red_flag_rules.detect(text).level, PATTERN_PART)
     record_figure(
-        "Triage suite",
-        f"{len(CASES)} cases: recall emergency {figures['triage_emergency_recall']:.1%}, "
+        "Triage suite, patterns alone",
+        f"{len(PATTERN_PART)} curated cases: recall emergency {figures['triage_emergency_recall']:.1%}, "
         f"urgent {figures['triage_urgent_recall']:.1%}, routine {figures['triage_routine_recall']:.1%}; "
         f"exact level {figures['triage_exact_rate']:.1%}; "
         f"false positives on none {figures['triage_false_positive_rate']:.1%}",
@@ -44,8 +56,16 @@ def test_detector_meets_the_recall_and_false_positive_targets(red_flag_rules):
         ("my calf is swollen", "urgent", "swelling_unclear"),
         ("both my ankles swell and it goes down overnight", "routine", "swelling_both"),
         ("I'm 30 weeks pregnant with a pounding headache", "urgent", "pregnancy"),
-        ("on simvastatin and my muscles ache", "urgent", "medicine"),
+        # R23, R14, R28: side effects that mean "stop it and get care today".
+        ("on simvastatin and my muscles ache", "urgent", "medicine_stop"),
+        ("I take a statin and my pee is dark", "urgent", "medicine_stop"),
+        ("on quinine and my gums keep bleeding", "urgent", "medicine_stop"),
+        ("started analgin and now I have a fever", "urgent", "medicine_stop"),
+        ("I started a new water pill and now I get cramps", "routine", "medicine"),
         ("chest pain", "emergency", "breathing_or_chest"),
+        ("my diabetic grandpa is confused and sweaty", "emergency", "low_sugar"),
+        ("he had a fit and now he won't wake up", "emergency", "fit"),
+        ("my toddler drank some of the turpentine rub", "emergency", "poisoning"),
     ],
 )
 def test_signs_combine_into_level_and_reason(red_flag_rules, text, level, reason):

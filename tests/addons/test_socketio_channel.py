@@ -13,7 +13,9 @@ ALLOWED = "http://127.0.0.1:8080"  # the default in credentials.yml
 
 def test_replies_arrive_with_session_persistence_and_carry_severity(assistant):
     session_id, replies = asyncio.run(converse(assistant.url, ALLOWED, None, "my left calf is swollen and hot"))
-    assert replies and replies[0]["severity"] == "urgent"
+    # Text alone beside metadata: the shape every Rasa web client shows as a text message.
+    assert replies and set(replies[0]) == {"text", "metadata"}
+    assert replies[0]["metadata"] == {"severity": "urgent"}
     assert assistant.tracker(f"web:{session_id}")["slots"]["triage_level"] == "urgent"
 
 

@@ -119,7 +119,7 @@ class TestWebhook:
         update, chat = message_update("I can't breathe and my chest hurts")
         assert post(assistant, update) == 200
         sent = texts_to(stand_in, chat)
-        assert sent.startswith("<b>⚠️ This could be an emergency")
+        assert sent.startswith("<b>⚠️ This could be a blood clot in the lungs or a heart problem.")
         assert assistant.tracker(f"telegram:{chat}")["slots"]["triage_level"] == "emergency"
 
     def test_non_text_messages_get_a_kind_answer(self, telegram):

@@ -36,7 +36,7 @@ def test_unreachable_database_stops_the_start_with_an_error_naming_it_without_th
 
 
 def test_confirmed_forget_me_marks_the_conversation_once_and_delete_removes_every_event(store):
-    asyncio.run(store.save(turn("web:a", "hello", "utter_greet")))
+    asyncio.run(store.save(turn("web:a", "forget me", "utter_confirm_forget_me")))
     assert not store.take_pending_deletion("web:a")
     asyncio.run(store.save(turn("web:b", "hello", "utter_greet")))
     tracker = asyncio.run(store.retrieve("web:a"))
@@ -48,6 +48,24 @@ def test_confirmed_forget_me_marks_the_conversation_once_and_delete_removes_ever
     assert store.delete("web:a") == 10
     assert asyncio.run(store.retrieve("web:a")) is None
     assert asyncio.run(store.retrieve("web:b")) is not None  # nobody else's conversation
+
+
+@pytest.mark.parametrize("before", [None, "utter_greet", "action_answer_topic"])
+def test_a_deletion_said_without_the_question_just_before_marks_nothing(store, before):
+    """A misread that reaches utter_conversation_deleted (no question asked) deletes nothing."""
+    tracker = turn("web:m", "hello", before) if before else None
+    if tracker is not None:
+        asyncio.run(store.save(tracker))
+        tracker = asyncio.run(store.retrieve("web:m"))
+    misread = turn("web:m", "what is it about being pregant that causes them", "utter_conversation_deleted")
+    if tracker is None:
+        tracker = misread
+    else:
+        for event in misread.events:
+            tracker.update(event)
+    asyncio.run(store.save(tracker))
+    assert not store.take_pending_deletion("web:m")
+    assert asyncio.run(store.retrieve("web:m")) is not None
 
 
 def test_idle_conversations_are_those_whose_latest_event_is_older_than_the_period(store):

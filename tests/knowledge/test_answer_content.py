@@ -86,9 +86,80 @@ def test_medicines_that_cause_cramps_say_not_to_stop_them(knowledge):
     assert "don't stop" in knowledge.messages.advice["keep_taking_medicines"].lower()
 
 
-def test_triage_answers_name_emergency_number_and_forbid_massage():
-    urgent = [v["text"] for v in DOMAIN["responses"]["utter_triage_urgent"]]
-    for variant in DOMAIN["responses"]["utter_triage_emergency"]:
-        assert "{emergency_number}" in variant["text"] and "don't massage" in variant["text"]
-    assert all("{emergency_number}" in text for text in urgent)
-    assert all(re.search(r"don't massage|don't rub", t, re.I) for t in urgent if "leg" in t and "swollen" in t)
+def triage_variants(response):
+    """{reason: text} of a triage response (None for the variant without a condition)."""
+    variants = {}
+    for variant in DOMAIN["responses"][response]:
+        reasons = [c["value"] for c in variant.get("condition") or [] if c["name"] == "triage_reason"]
+        variants[reasons[0] if reasons else None] = variant["text"]
+    return variants
+
+
+# Per reason (curation-review §2): what to do now, and what not to do.
+EMERGENCY_STEPS = {
+    "breathing_or_chest": [r"sit upright", r"don't walk about"],  # R18, R19
+    "fit": [r"time the fit", r"don't put anything in their mouth", r"recovery position"],  # R42
+    "collapse": [r"lie down", r"on their side"],
+    "heat": [r"cool", r"shad", r"sips of water only if they are fully awake"],  # R22
+    "poisoning": [r"don't try to make them sick", r"take the bottle"],  # R29
+    "allergy": [r"adrenaline", r"don't take any more"],  # R14, R27
+    "no_blood_supply": [r"keep the leg still", r"don't rub or massage"],  # R20
+    "low_sugar": [r"something sugary", r"awake and can swallow", r"give nothing by mouth"],  # R44
+    "back": [r"emergency department", r"don't wait"],  # R24
+    "tetanus": [r"emergency department", r"don't try to stretch or massage"],  # R21
+    "rhabdo": [r"statin", r"don't take any more"],  # R23
+}
+URGENT_STEPS = {
+    "clot": [r"today", r"don't massage"],  # R18
+    "long_cramp": [r"more than 10 minutes", r"today"],  # R1, R2
+    "medicine_stop": [r"stop taking it", r"today"],  # R23, R14, R28
+    "pregnancy": [r"midwife", r"straight away", r"don't massage"],  # R18, R25
+    "heat": [r"30 minutes", r"keep cooling"],  # R22
+    "child": [r"one leg", r"today", r"aspirin"],  # R43, R26
+    "tetanus": [r"tetanus", r"today"],  # R21
+    "weakness": [r"weakness", r"today"],  # R4, R7
+}
+# Reasons where no leg is involved: no massage advice at all.
+NOT_ABOUT_A_LEG = {"fit", "collapse", "heat", "poisoning", "allergy", "low_sugar", "back"}
+
+
+@pytest.mark.parametrize("response, steps", [("utter_triage_emergency", EMERGENCY_STEPS),
+                                             ("utter_triage_urgent", URGENT_STEPS)])
+def test_triage_answers_per_reason_say_what_to_do_now_always_with_the_number(response, steps):
+    variants = triage_variants(response)
+    assert set(steps) <= set(variants), set(steps) - set(variants)
+    assert None in variants  # a default for any other reason
+    for reason, text in variants.items():
+        assert "{emergency_number}" in text, reason
+        for step in steps.get(reason, []):
+            assert re.search(step, text, re.I), f"{reason}: {step}"
+        if reason in NOT_ABOUT_A_LEG:
+            assert "massage" not in text.lower(), reason
+
+
+def test_emergency_answers_ask_for_the_country_until_it_is_known():
+    assert all(text.rstrip().endswith("{country_hint}") for text in triage_variants("utter_triage_emergency").values())
+
+
+@pytest.mark.parametrize("reason", ["clot", "swelling_unclear", "pregnancy", "long_cramp"])
+def test_rule_2_urgent_answers_about_a_swollen_leg_forbid_massage(reason):
+    assert re.search(r"don't massage|don't rub", triage_variants("utter_triage_urgent")[reason], re.I)
+
+
+# ---------------------------------------------------------------- safety lines by curation rule
+def test_rule_2_first_aid_warns_against_rubbing_a_swollen_red_or_warm_leg_in_the_answer_itself(knowledge):
+    answer = knowledge.get("first_aid").answer
+    rub = next(line for line in answer.splitlines() if "Rub the calf" in line)
+    assert re.search(r"not if the leg is swollen, red or warm", rub), rub
+
+
+@pytest.mark.parametrize("entry_id", ["causes_general", "causes_elderly", "causes_men", "causes_women",
+                                      "causes_medication", "medication_muscle_relaxants"])
+def test_rule_4_entries_naming_medicines_as_causes_say_not_to_stop_them(knowledge, entry_id):
+    assert "keep_taking_medicines" in knowledge.get(entry_id).advice
+
+
+def test_rule_4_and_6_every_answer_naming_quinine_says_never_in_pregnancy(knowledge):
+    for entry in knowledge.entries.values():
+        if re.search(r"\bquinine\b", entry.answer, re.I):
+            assert re.search(r"never (used )?in pregnancy|never used for cramps in pregnancy", entry.answer, re.I), entry.id

@@ -15,7 +15,7 @@ import check_project  # noqa: E402
 @pytest.fixture
 def project(tmp_path):
     """A copy of the parts of the project the checks read."""
-    for name in ("domain.yml", "data", "knowledge", "actions", "addons", "tests/test_stories.yml"):
+    for name in ("domain.yml", "data", "knowledge", "actions", "addons", "tests/test_stories.yml", "tests/nlu_test.yml"):
         source, target = ROOT / name, tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
@@ -80,3 +80,15 @@ def test_hand_edited_synonyms_are_reported(project):
     path.write_text(path.read_text() + "- synonym: pregnancy\n  examples: |\n    - bun in the oven\n")
     problems = check_project.check_spacy_agrees(project)
     assert any("synonyms.yml differs" in p and "make setup" in p for p in problems)
+
+
+def test_a_held_out_message_in_the_training_data_is_caught(project):
+    held_out = "how long do cramps usually last"  # tests/nlu_test.yml, ask_what_is_cramp
+
+    def train_on_it(document):
+        block = next(b for b in document["nlu"] if b.get("intent") == "ask_diet")
+        block["examples"] += f"- {held_out.upper()}!\n"
+
+    edit_yaml(project / "data" / "nlu" / "prevention.yml", train_on_it)
+    problems = check_project.check_held_out_not_trained(project)
+    assert len(problems) == 1 and held_out in problems[0] and "data/nlu/prevention.yml" in problems[0]

@@ -25,10 +25,20 @@ def test_current_model_passes_the_gate_and_writes_the_reports(evaluation):
     run, figures = evaluation
     results = ROOT / "results"
     record_figure("Evaluation (scripts/evaluate.py)", f"NLU macro-F1 {figures['nlu_macro_f1']:.3f} (weighted {figures['nlu_weighted_f1']:.3f}); stories failed {figures['stories_failed']:.0f}; summary results/summary.md")
+    for name, value in sorted(figures.items()):
+        if name.startswith(("topic_accuracy[", "follow_up_accuracy[")):
+            record_figure("Understanding, blind sets (tests/heldout/)", f"{name}: {value:.3f}")
+    for prefix in ["triage"] + sorted({n.split("]")[0] + "]" for n in figures if n.startswith("triage[")}):
+        part = {"triage": "part curated with the patterns", "triage[tuning]": "whole tuning suite (tests/triage_cases.yml)"}.get(
+            prefix, f"blind part {prefix[7:-1]}")
+        record_figure("Triage, both detectors as the model runs them", (
+            f"{part}: recall emergency {figures[prefix + '_emergency_recall']:.1%}, urgent "
+            f"{figures[prefix + '_urgent_recall']:.1%}, routine {figures[prefix + '_routine_recall']:.1%}; "
+            f"ordinary messages escalated {figures[prefix + '_false_positive_rate']:.1%}"))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     for report in ("summary.md", "misclassified.md", "nlu/intent_report.json", "nlu/intent_confusion_matrix.png", "core/story_report.json"):
         assert (results / report).exists(), report
-    assert figures["nlu_macro_f1"] >= 0.95 and figures["stories_failed"] == 0
+    assert figures["stories_failed"] == 0 and any(name.startswith("topic_accuracy[") for name in figures)
 
 
 def test_a_deliberately_degraded_model_fails_the_gate(tmp_path):
@@ -51,4 +61,4 @@ def test_a_deliberately_degraded_model_fails_the_gate(tmp_path):
     )
     assert run.returncode == 1
     assert "evaluation gate: FAILED" in run.stderr and "nlu_macro_f1" in run.stderr
-    assert "below the threshold 0.95" in (tmp_path / "results" / "summary.md").read_text()
+    assert "below the threshold" in (tmp_path / "results" / "summary.md").read_text()

@@ -1,9 +1,11 @@
-"""The web widget in real headless Chromium (Debian's), against the running assistant."""
+"""The web widget, and rasa-webchat 1.0.1, in real headless Chromium (Debian's), against the running assistant."""
 
 import json
 import re
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,15 +23,53 @@ CHROMIUM_ARGS = [
 ]
 
 
+# A third-party client (scripts/fetch_web_clients.sh puts it there for `make test`).
+RASA_WEBCHAT = ROOT / "build" / "web-clients" / "rasa-webchat" / "index.js"
+WEBCHAT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>rasa-webchat</title></head>
+<body><div id="webchat"></div><script src="/rasa-webchat.js"></script>
+<script>WebChat.default({selector: "#webchat", initPayload: "hi", socketUrl: "%s", socketPath: "/socket.io/",
+  title: "Cramp Coach", embedded: true, showFullScreenButton: false, params: {storage: "session"}}, null);</script>
+</body></html>"""
+
+
+class WebchatPage:
+    """A page embedding rasa-webchat 1.0.1, served on loopback from its own origin."""
+
+    def __init__(self, rasa_url: str, port: int):
+        files = {"/": (WEBCHAT_PAGE % rasa_url).encode(), "/rasa-webchat.js": RASA_WEBCHAT.read_bytes()}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                body = files.get(self.path.split("?")[0])
+                self.send_response(200 if body else 404)
+                self.send_header("Content-Type", "text/javascript" if self.path.endswith(".js") else "text/html")
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{port}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
 @pytest.fixture(scope="module")
 def site(trained_model, tmp_path_factory):
-    """rasa run + action server allowing the demo page's origin, and the page itself."""
+    """rasa run + action server allowing the demo page's and the rasa-webchat page's origins."""
+    if not RASA_WEBCHAT.exists():
+        pytest.fail(f"{RASA_WEBCHAT} is missing: run scripts/fetch_web_clients.sh (make test does)")
     workdir = tmp_path_factory.mktemp("web")
-    web_port = free_port()
-    origin = f"http://127.0.0.1:{web_port}"
-    assistant = Assistant(trained_model, workdir, env={"CRAMP_COACH_ALLOWED_ORIGINS": origin})
+    web_port, webchat_port = free_port(), free_port()
+    origins = f"http://127.0.0.1:{web_port},http://127.0.0.1:{webchat_port}"
+    assistant = Assistant(trained_model, workdir, env={"CRAMP_COACH_ALLOWED_ORIGINS": origins})
     web = WebServer(assistant.url, workdir, port=web_port)
-    yield assistant, web
+    webchat = WebchatPage(assistant.url, webchat_port)
+    yield assistant, web, webchat
+    webchat.stop()
     web.stop()
     assistant.stop()
 
@@ -69,7 +109,7 @@ def say(page, text):
 
 
 def test_page_greets_then_answers_a_question(site, page):
-    _, web = site
+    web = site[1]
     started = time.monotonic()
     page.goto(web.url)
     bot_messages(page).first.wait_for()
@@ -106,7 +146,7 @@ def test_emergency_answer_is_an_alert_that_cannot_be_missed(site, page):
 
 
 def test_history_survives_a_reload_but_not_another_tab(site, page):
-    assistant, web = site
+    assistant, web, _ = site
     page.goto(web.url)
     bot_messages(page).first.wait_for()
     say(page, "what stretches help cramps?")
@@ -126,7 +166,7 @@ def test_history_survives_a_reload_but_not_another_tab(site, page):
 
 
 def test_forget_me_deletes_the_conversation_on_the_server_and_in_the_tab(site, page):
-    assistant, web = site
+    assistant, web, _ = site
     page.goto(web.url)
     bot_messages(page).first.wait_for()
     say(page, "my left calf is swollen and hot")
@@ -182,9 +222,27 @@ def test_phone_width_fits_without_sideways_scrolling(site, browser):
     context.close()
 
 
+@pytest.mark.parametrize("message, expected", [
+    ("what helps during a cramp", "pull your toes up towards your knee"),
+    ("my chest hurts and I can't breathe", "Call an ambulance now"),
+    ("my left calf is swollen and hot", "blood clot"),
+    ("I've had cramps most nights for months and they wake me up", "booking a visit"),
+], ids=["question", "emergency", "urgent", "routine"])
+def test_rasa_webchat_shows_every_kind_of_answer_as_text(site, page, message, expected):
+    """rasa-webchat shows a bot message as text only when `text` is its only key beside metadata."""
+    page.goto(site[2].url)
+    page.get_by_text("I'm Cramp Coach").first.wait_for()
+    page.fill(".rw-new-message", message)
+    page.press(".rw-new-message", "Enter")
+    page.locator(".rw-response", has_text=expected).first.wait_for()
+    if message.startswith("my chest"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "rasa-webchat-emergency.png"))
+
+
 def test_server_down_shows_a_clear_message(site, page):
     """Runs last in this module: it stops the module's Rasa server."""
-    assistant, web = site
+    assistant, web, _ = site
     page.goto(web.url)
     bot_messages(page).first.wait_for()
     assert page.locator(".cc-status").is_hidden()

@@ -270,15 +270,17 @@
     var replies = (data.quick_replies || data.buttons || []).map(function (reply) {
       return { title: String(reply.title || ""), payload: String(reply.payload || "") };
     });
+    // Extra fields travel in `metadata`, where other Rasa clients ignore them.
+    var meta = data.metadata && typeof data.metadata === "object" ? data.metadata : {};
     var message = {
       who: "bot",
       text: String(data.text || ""),
-      severity: typeof data.severity === "string" ? data.severity : null,
+      severity: typeof meta.severity === "string" ? meta.severity : null,
       replies: replies
     };
     if (!message.text && !replies.length) return;
     removeReplies();
-    if (data.forgotten === true) {
+    if (meta.forgotten === true) {
       // The server deleted the conversation: keep nothing of it in this tab either.
       state.messages = [];
       renderHistory();
