@@ -247,10 +247,10 @@ class RedFlagDetector(StoredJsonComponent):
             "question_intent_threshold": 0.2,
             # The learned classifier's probability at or above which it reports a level
             # (chosen on the tuning part of the triage suite; see tests/heldout/README.md).
-            "learned_thresholds": {"emergency": 0.5, "urgent": 0.5, "routine": 0.9},
+            "learned_thresholds": {"emergency": 0.25, "urgent": 0.5, "routine": 0.9},
             # Between these and the thresholds the classifier is unsure: when nothing else
             # escalated, the assistant asks one short question (addons/triage_policy.py).
-            "unsure_from": {"emergency": 0.3, "urgent": 0.35},
+            "unsure_from": {"emergency": 0.15, "urgent": 0.35},
             # The question asked, by the reason the classifier suspects (domain response
             # utter_triage_question, variant by the slot triage_question).
             "questions": {"clot": "one_leg", "swelling_unclear": "one_leg", "breathing_or_chest": "chest",

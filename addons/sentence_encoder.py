@@ -20,6 +20,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -179,6 +180,10 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         texts = [message.get(TEXT) or "" for message in messages]
         for message, (whole, sentences) in zip(messages, load_encoder().encode_messages(texts)):
             message.set(ENCODING_KEY, (whole, sentences))
+            if not message.get(TOKENS_NAMES[TEXT]):
+                # An empty or blank text has no sequence features; DIET fails on a sentence
+                # feature without them, and there is no meaning to encode anyway.
+                continue
             feature = np.concatenate([whole, sentences.max(axis=0)])[None, :]
             self.add_features_to_message(sequence=None, sentence=feature, attribute=TEXT, message=message)
 

@@ -16,9 +16,13 @@ import pytest
 import yaml
 
 from helpers import ROOT, SERVER_ENV, VENV_BIN, Assistant, free_port, texts
+from evaluate import TUNING_MARKER  # noqa: E402  (helpers puts scripts/ on the path)
 
 pytestmark = [pytest.mark.model, pytest.mark.servers]
-CASES = yaml.safe_load((Path(__file__).resolve().parent / "triage_cases.yml").read_text())["cases"]
+# The suite's curated part: every emergency there must escalate through the whole system.
+# The part added for the learned detector is scored with floors by `make evaluate`.
+CASES = yaml.safe_load((Path(__file__).resolve().parent / "triage_cases.yml").read_text()
+                       .split(TUNING_MARKER)[0])["cases"]
 ACTION_TIMEOUT = 2
 EMERGENCY_NUMBERS = "112 (Europe and many other countries), 911 (US and Canada) or 999 (UK)"
 APOLOGY = "Sorry, I can't look that up right now"
