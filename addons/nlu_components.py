@@ -248,6 +248,9 @@ class RedFlagDetector(StoredJsonComponent):
             # The learned classifier's probability at or above which it reports a level
             # (chosen on the tuning part of the triage suite; see tests/heldout/README.md).
             "learned_thresholds": {"emergency": 0.25, "urgent": 0.5, "routine": 0.9},
+            # Below this the classifier's reason is a guess: it escalates with the level's
+            # general answer, not with advice for an emergency the person may not have.
+            "learned_reason_from": 0.5,
             # Between these and the thresholds the classifier is unsure: when nothing else
             # escalated, the assistant asks one short question (addons/triage_policy.py).
             "unsure_from": {"emergency": 0.15, "urgent": 0.35},
@@ -305,7 +308,8 @@ class RedFlagDetector(StoredJsonComponent):
         strongest = self._learned_strongest(message, text, rules)
         learned = alarming(strongest, self._config["learned_thresholds"])
         if learned is not None and LEVEL_RANK[learned.level] > LEVEL_RANK.get(level or "", 0):
-            level, source, reason = learned.level, "learned", learned.reason
+            level, source = learned.level, "learned"
+            reason = learned.reason_if_sure(self._config["learned_reason_from"])
         if level is None and str(classifier_intent.get("name", "")).startswith(TRIAGE_PREFIX):
             confident = classifier_intent.get("confidence", 0.0) >= self._config[
                 "classifier_safety_net_threshold"

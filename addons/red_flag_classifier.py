@@ -35,6 +35,10 @@ class ClassifierFinding:
     probability: float
     sentence: int  # 0 = the whole message, then its sentences
 
+    def reason_if_sure(self, sure_from: float) -> Text:
+        """The reason, or "default" (the level's general answer) when the classifier is unsure of it."""
+        return self.reason if self.probability >= sure_from else "default"
+
     def as_dict(self) -> Dict[Text, Any]:
         return {"level": self.level, "reason": self.reason, "probability": round(self.probability, 3),
                 "sentence": self.sentence}

@@ -26,6 +26,14 @@ def test_below_its_threshold_a_level_is_not_reported():
     assert TOY.most_alarming(unsure, THRESHOLDS, lambda index: True) is None
 
 
+def test_an_unsure_escalation_gets_the_general_answer_not_advice_for_another_emergency():
+    unsure = np.array([[0.05, 0.0, 0.0]], dtype=np.float32)  # about 0.4 for emergency
+    finding = TOY.most_alarming(unsure, {"emergency": 0.25}, lambda index: True)
+    assert finding.level == "emergency" and finding.reason_if_sure(0.5) == "default"
+    sure = TOY.most_alarming(np.array([[1.0, 0.0, 0.0]], dtype=np.float32), THRESHOLDS, lambda index: True)
+    assert sure.reason_if_sure(0.5) == "fit"
+
+
 def test_the_stored_classifier_predicts_the_same():
     restored = RedFlagClassifier.from_dict(TOY.to_dict())
     vectors = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
