@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import Entry, KnowledgeBase, load_knowledge
+from actions.knowledge import SAME_ENTRY, Entry, KnowledgeBase, load_knowledge
 
 MORE_INTENTS = {"ask_more", "affirm"}
 FOLLOW_UP_INTENT = "ask_follow_up"
@@ -168,6 +168,8 @@ class ActionAnswerTopic(Action):
         kind = self.knowledge.follow_up_kind(latest.get("text") or "")
         if kind is None:
             return None
+        if kind == SAME_ENTRY:
+            return previous
         for context in contexts:
             # "why does that happen?" after magnesium asks about cramps, "side effects?" about magnesium.
             context = {name: list(values) for name, values in context.items()

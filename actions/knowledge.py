@@ -16,6 +16,9 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tupl
 
 import yaml
 
+# The follow-up kind that asks about the entry just answered, not another kind of question.
+SAME_ENTRY = "same_entry"
+
 # CRAMP_COACH_KNOWLEDGE_FILE lets a maintainer (or a test) point the server elsewhere.
 KNOWLEDGE_FILE = Path(
     os.environ.get(
@@ -164,7 +167,8 @@ class KnowledgeBase:
     entries: Mapping[str, Entry]
     vocabulary: Mapping[str, Mapping[str, Tuple[str, ...]]]
     messages: Messages
-    # (intent, cues): what a follow-up with no new topic asks ("why does that happen?").
+    # (intent, cues): what a follow-up with no new topic asks ("why does that happen?");
+    # SAME_ENTRY asks more about the entry just answered ("how long before it works?").
     follow_up_kinds: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
     def follow_up_kind(self, text: str) -> Optional[str]:
@@ -413,7 +417,7 @@ def parse_knowledge(document: Any) -> KnowledgeBase:
 
 
 def _parse_follow_up_kinds(raw: Any, entries: Mapping[str, "Entry"]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
-    intents = {route.intent for entry in entries.values() for route in entry.routes}
+    intents = {route.intent for entry in entries.values() for route in entry.routes} | {SAME_ENTRY}
     if not isinstance(raw, list):
         raise _fail("follow_up_kinds", "(section)", "must list {intent, cues}")
     kinds = []

@@ -34,6 +34,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from addons.red_flag_classifier import (
+    MIN_SENTENCE_WORDS,
     ClassifierFinding,
     RedFlagClassifier,
     alarming,
@@ -354,6 +355,8 @@ class RedFlagDetector(StoredJsonComponent):
         vectors = np.vstack([whole, sentences]) if len(parts) > 1 else whole[None, :]
 
         def counts(index: int) -> bool:
+            if index and len(parts[index].split()) < MIN_SENTENCE_WORDS:
+                return False  # "It's warm." alone: the whole message gives it its sense
             seen = rules.detect(parts[index])
             return not (seen.negated or seen.asked_about)
 

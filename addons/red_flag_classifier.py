@@ -26,6 +26,8 @@ CORPUS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "red_flag_co
 NO_FLAG = "none"
 # Stronger regularisation overfits the corpus's wordings less (chosen on the tuning suite).
 REGULARISATION = 4.0
+# A sentence shorter than this is judged only as part of the whole message.
+MIN_SENTENCE_WORDS = 3
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ class Sign:
     # False when a phrase itself holds a negation ("not sweating"), so words inside a
     # match cannot negate it; otherwise "calf isn't swollen" is negated from within.
     inner_negation: bool = True
+    # Its phrases say something is fine ("breathing's normal"): found, it counts as negated.
+    states_absence: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Combination:
     replaces: FrozenSet[str] = field(default_factory=frozenset)
 
 
+# Lemmas of question starters that other forms share ("been", "did"): only the written starter asks.
+LEMMA_ONLY_STARTERS = frozenset({"be", "do", "have"})
 # Reasons that say less than another reason of the same level.
 GENERAL_REASONS = {"default": 0, "collapse": 1}
 
@@ -152,6 +156,8 @@ class RedFlagRules:
         self.negation_cancellers = self._phrase_set(negation.get("cancelled_by_after", []))
         questions = spec.get("questions") or {}
         self.question_starters = self._phrase_set(questions.get("starters", []))
+        # As written: "been on quinine for a year" starts with a form of "be", not with "is".
+        self.question_starter_words = frozenset(str(p).lower() for p in questions.get("starters", []))
         self.hypothetical = self._phrase_set(questions.get("hypothetical", []))
         self.report_markers = self._phrase_set(questions.get("report_markers", []))
         self.strong_report_markers = self._phrase_set(questions.get("strong_report_markers", []))
@@ -216,6 +222,8 @@ class RedFlagRules:
             raise RedFlagPatternError(f"sign '{name}', field 'regex': {error}") from error
         if not phrases and not regex:
             raise RedFlagPatternError(f"sign '{name}': needs 'phrases' or 'regex'")
+        if raw.get("states_absence") and level is not None:
+            raise RedFlagPatternError(f"sign '{name}': a sign that states an absence cannot have a level")
         phrase_words = {w for p in phrases for w in self._normalised(p.replace("(", " ").replace(")", " ").replace("|", " ")).split()}
         return Sign(
             inner_negation=not (phrase_words & set(self.negation_before)),
@@ -226,6 +234,7 @@ class RedFlagRules:
             regex=regex,
             requires_in_sentence=self._phrase_set(raw.get("requires_in_sentence") or []),
             unless_in_sentence=self._phrase_set(raw.get("unless_in_sentence") or []),
+            states_absence=bool(raw.get("states_absence")),
         )
 
     def _parse_combination(self, number: int, raw: Any) -> Combination:
@@ -314,7 +323,9 @@ class RedFlagRules:
         text = self._norm_text(tokens)
         # "can't breathe" starts with "can" but is no question.
         second = tokens[1]._.get(_NORM) if len(tokens) > 1 else ""
-        question = tokens[0]._.get(_NORM) in self.question_starters and second != "not"
+        first = tokens[0]
+        question = second != "not" and (first.lower_ in self.question_starter_words or (
+            first._.get(_NORM) in self.question_starters and first._.get(_NORM) not in LEMMA_ONLY_STARTERS))
         if question and not any(self._contains(text, m) for m in self.report_markers):
             return True
         if any(self._contains(text, cue) for cue in self.long_ago) and not any(
@@ -367,7 +378,7 @@ class RedFlagRules:
                 i for other, s, e in matches if other is not sign and (e <= start or s >= end)
                 for i in range(s, e)
             )
-            if self._is_negated(sign, sentence, start, end, covered):
+            if sign.states_absence or self._is_negated(sign, sentence, start, end, covered):
                 negated.add(sign.name)
             elif self._is_asked_about(sentence):
                 asked.add(sign.name)

@@ -219,14 +219,20 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     parser.add_argument("--baseline", type=Path, default=BASELINE)
     parser.add_argument("--update-baseline", action="store_true", help="store these figures as the new baseline")
+    parser.add_argument("--quick", action="store_true",
+                        help="NLU and stories only (a minute, not several): judges just those figures")
     args = parser.parse_args()
     model = (args.model or current_model()).resolve()
     args.out.mkdir(parents=True, exist_ok=True)
-    figures = {**evaluate_nlu(model, args.out), **evaluate_stories(model, args.out), **evaluate_triage(model, args.out)}
-    topics, topic_misses = topic_figures(model, question_sets())
-    figures.update(topics)
-    (args.out / "topic_misses.md").write_text("# Held-out questions not given an acceptable entry\n\n"
-                                               + "".join(f"- {miss}\n" for miss in topic_misses))
+    figures = {**evaluate_nlu(model, args.out), **evaluate_stories(model, args.out)}
+    if not args.quick:
+        figures.update(evaluate_triage(model, args.out))
+        topics, topic_misses = topic_figures(model, question_sets())
+        figures.update(topics)
+        (args.out / "topic_misses.md").write_text("# Held-out questions not given an acceptable entry\n\n"
+                                                   + "".join(f"- {miss}\n" for miss in topic_misses))
+    if args.quick and args.update_baseline:
+        parser.error("--update-baseline needs every figure: run without --quick")
     baseline = json.loads(args.baseline.read_text()) if args.baseline.exists() else {}
     if args.update_baseline:
         baseline["figures"] = {k: round(v, 4) for k, v in figures.items()}

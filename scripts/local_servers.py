@@ -116,7 +116,9 @@ class InProcessAssistant:
     the apology, which is enough where only the Rasa side matters (NLU, rules, slots).
     """
 
-    def __init__(self, model: Path, action_url: Optional[str] = None) -> None:
+    def __init__(self, model: Path, action_url: Optional[str] = None, remember_parses: bool = False) -> None:
+        """remember_parses: parse each distinct text once (NLU reads no conversation state),
+        for tests that send the same texts into many conversations."""
         import asyncio
         import logging
 
@@ -133,10 +135,21 @@ class InProcessAssistant:
         self.loop = asyncio.new_event_loop()
         endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url)) if action_url else None
         self.agent = self.loop.run_until_complete(load_agent(model_path=str(model), endpoints=endpoints))
+        self._parses: Optional[Dict[str, Dict[str, Any]]] = {} if remember_parses else None
 
     def send(self, sender: str, text: str) -> Any:
         """One turn; returns (tracker after it, the bot's replies)."""
-        replies = self.loop.run_until_complete(self.agent.handle_text(text, sender_id=sender)) or []
+        import copy
+
+        from rasa.core.channels.channel import UserMessage
+
+        parse = None
+        if self._parses is not None:
+            if text not in self._parses:
+                self._parses[text] = self.parse(text)
+            parse = copy.deepcopy(self._parses[text])
+        message = UserMessage(text, None, sender, parse_data=parse)
+        replies = self.loop.run_until_complete(self.agent.handle_message(message)) or []
         return self.loop.run_until_complete(self.agent.tracker_store.retrieve(sender)), replies
 
     def parse(self, text: str) -> Dict[str, Any]:

@@ -83,7 +83,7 @@ def public_messages() -> List[str]:
     return messages + [case["text"] for case in triage["cases"]]
 
 
-def generated_messages(public: List[str], count: int = 2200) -> List[str]:
+def generated_messages(public: List[str], count: int = 1500) -> List[str]:
     """Public messages with a place, unit or food mentioned in passing, and yes-like texts."""
     rng = random.Random(12)
     generated = list(IN_PASSING) + list(YES_LIKE)
@@ -100,7 +100,7 @@ def expected_country(text: str) -> Optional[str]:
 
 @pytest.fixture(scope="module")
 def in_process(trained_model) -> Iterator[InProcessAssistant]:
-    running = InProcessAssistant(trained_model)
+    running = InProcessAssistant(trained_model, remember_parses=True)
     yield running
     running.close()
 
@@ -123,7 +123,7 @@ def harm(tracker, text: str, expected: Optional[str]) -> List[str]:
 def test_no_message_deletes_or_sets_a_country_nobody_stated(in_process):
     public = public_messages()
     messages = public + generated_messages(public)
-    assert len(messages) >= 2000 + len(public)
+    assert len(messages) >= 1500 + len(public)
     problems: List[str] = []
     # As the first message of a conversation.
     for text in messages:
@@ -236,7 +236,8 @@ def test_a_stated_country_beside_a_red_flag_gives_its_number_at_once(assistant, 
     ("my diabetic grandpa is confused and sweaty and we can't wake him properly", ["sugary"], ["massage"]),
     ("I can't breathe and my calf is swollen", ["sit upright", "don't walk about"], []),
     ("I take a statin and my pee is dark", ["Stop taking it", "today"], []),
-    ("I take a statin and my pee is dark and my muscles ache", ["emergency department", "statin"], []),
+    ("I take a statin and my pee is dark and my muscles ache", ["Stop taking it", "today"], []),
+    ("I'm on a statin and I haven't peed at all today", ["emergency department", "statin"], []),
 ])
 def test_emergency_and_urgent_answers_fit_the_emergency(assistant, text, says, never):
     reply = texts(assistant.send(uuid.uuid4().hex, text))

@@ -247,6 +247,10 @@ def test_a_deletion_confirmation_nobody_asked_for_without_a_likely_meaning_asks_
     ("quinine", "side effects?", "quinine"),
     ("medication_minerals", "is it safe to take every night", "medication_minerals"),
     ("diagnosis", "and if everything comes back normal?", "diagnosis"),
+    # More about the thing just answered: how soon, when, how often.
+    ("medication_minerals", "how long until it starts working?", "medication_minerals"),
+    ("exercises", "before bed or in the morning?", "exercises"),
+    ("folk_remedies", "does it work though", "folk_remedies"),
 ])
 def test_a_follow_up_with_nothing_new_asks_its_kind_of_question_about_the_same_people(previous, text, expected):
     t = tracker("ask_follow_up", slots={"topic": previous})

@@ -59,6 +59,10 @@ def test_patterns_alone_meet_the_targets_on_the_part_curated_with_them(red_flag_
         # R23, R14, R28: side effects that mean "stop it and get care today".
         ("on simvastatin and my muscles ache", "urgent", "medicine_stop"),
         ("I take a statin and my pee is dark", "urgent", "medicine_stop"),
+        # Review §2(b): dark urine with aching muscles is urgent; no urine is the emergency.
+        ("on a statin, my muscles ache and my pee is dark brown", "urgent", "medicine_stop"),
+        ("dad's on simvastatin, his pee was like cola and now there's been nothing since this morning", "emergency", "rhabdo"),
+        ("been on quinine for a year and now bruises everywhere", "urgent", "medicine_stop"),
         ("on quinine and my gums keep bleeding", "urgent", "medicine_stop"),
         ("started analgin and now I have a fever", "urgent", "medicine_stop"),
         ("I started a new water pill and now I get cramps", "routine", "medicine"),
@@ -81,6 +85,8 @@ def test_signs_combine_into_level_and_reason(red_flag_rules, text, level, reason
         ("the scan ruled out a clot", "clot_mention"),
         ("a clot was ruled out", "clot_mention"),
         ("my calf isn't swollen", "leg_swelling"),
+        ("breathing's normal", "breathing_fine"),
+        ("I can breathe fine", "breathing_fine"),
     ],
 )
 def test_negated_signs_do_not_escalate(red_flag_rules, text, negated):
@@ -90,6 +96,9 @@ def test_negated_signs_do_not_escalate(red_flag_rules, text, negated):
 
 def test_negation_stops_at_the_clause(red_flag_rules):
     assert red_flag_rules.detect("no chest pain, but I can't breathe").level == "emergency"
+    assert red_flag_rules.detect("getting worse not better, left calf swollen and tender").level == "urgent"
+    assert red_flag_rules.detect("the cramp won't let go, 40 minutes now").level == "urgent"
+    assert red_flag_rules.detect("breathing was fine until an hour ago, now I can't breathe").level == "emergency"
     assert red_flag_rules.detect("not sure, but my calf is swollen and warm").level == "urgent"
 
 

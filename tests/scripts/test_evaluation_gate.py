@@ -42,7 +42,8 @@ def test_current_model_passes_the_gate_and_writes_the_reports(evaluation):
 
 
 def test_a_deliberately_degraded_model_fails_the_gate(tmp_path):
-    """Same data, but DIET trained for one epoch: the gate must say no."""
+    """Same data, but DIET trained for one epoch: the gate must say no (on the NLU figures,
+    which `--quick` judges)."""
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     for component in config["pipeline"]:
         if component["name"] == "DIETClassifier":
@@ -56,7 +57,7 @@ def test_a_deliberately_degraded_model_fails_the_gate(tmp_path):
     )
     assert train.returncode == 0, train.stdout[-2000:]
     run = subprocess.run(
-        EVALUATE + ["--model", str(tmp_path / "degraded.tar.gz"), "--out", str(tmp_path / "results")],
+        EVALUATE + ["--quick", "--model", str(tmp_path / "degraded.tar.gz"), "--out", str(tmp_path / "results")],
         cwd=ROOT, env=SERVER_ENV, capture_output=True, text=True,
     )
     assert run.returncode == 1
