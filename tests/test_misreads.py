@@ -83,7 +83,7 @@ def public_messages() -> List[str]:
     return messages + [case["text"] for case in triage["cases"]]
 
 
-def generated_messages(public: List[str], count: int = 1500) -> List[str]:
+def generated_messages(public: List[str], count: int = 2000) -> List[str]:
     """Public messages with a place, unit or food mentioned in passing, and yes-like texts."""
     rng = random.Random(12)
     generated = list(IN_PASSING) + list(YES_LIKE)
@@ -123,7 +123,7 @@ def harm(tracker, text: str, expected: Optional[str]) -> List[str]:
 def test_no_message_deletes_or_sets_a_country_nobody_stated(in_process):
     public = public_messages()
     messages = public + generated_messages(public)
-    assert len(messages) >= 1500 + len(public)
+    assert len(messages) >= 2000 + len(public)
     problems: List[str] = []
     # As the first message of a conversation.
     for text in messages:
