@@ -42,7 +42,7 @@ from addons.red_flag_classifier import (
     label_of,
     load_corpus,
 )
-from addons.red_flags import LEVEL_RANK, PATTERNS_FILE, RedFlagRules, load_spec
+from addons.red_flags import LEVEL_RANK, PATTERNS_FILE, Finding, RedFlagRules, load_spec
 from addons.sentence_encoder import encoding_of, load_encoder, split_sentences
 from addons.stored_json import StoredJsonComponent
 
@@ -306,7 +306,7 @@ class RedFlagDetector(StoredJsonComponent):
         if language:
             classifier_intent = language.get("classifier_intent") or classifier_intent
         level, source, reason = finding.level, "patterns", finding.reason
-        strongest = self._learned_strongest(message, text, rules)
+        strongest = self._learned_strongest(message, text, rules, finding)
         learned = alarming(strongest, self._config["learned_thresholds"])
         if learned is not None and LEVEL_RANK[learned.level] > LEVEL_RANK.get(level or "", 0):
             level, source = learned.level, "learned"
@@ -346,8 +346,10 @@ class RedFlagDetector(StoredJsonComponent):
                         "question": questions.get(finding.reason, questions["default"])}
         return None
 
-    def _learned_strongest(self, message: Message, text: Text, rules: RedFlagRules) -> Dict[Text, ClassifierFinding]:
-        """Per level, the learned classifier's surest sentence, where the patterns see no negation or question."""
+    def _learned_strongest(self, message: Message, text: Text, rules: RedFlagRules,
+                           whole_finding: Finding) -> Dict[Text, ClassifierFinding]:
+        """Per level, the learned classifier's surest sentence, where the patterns see no negation or question
+        (whole_finding: the patterns' reading of the whole message, already made)."""
         if self._learned is None or not text.strip():
             return {}
         whole, sentences = encoding_of(message)
@@ -357,7 +359,7 @@ class RedFlagDetector(StoredJsonComponent):
         def counts(index: int) -> bool:
             if index and len(parts[index].split()) < MIN_SENTENCE_WORDS:
                 return False  # "It's warm." alone: the whole message gives it its sense
-            seen = rules.detect(parts[index])
+            seen = rules.detect(parts[index]) if index else whole_finding
             return not (seen.negated or seen.asked_about)
 
         return self._learned.strongest(vectors, counts)

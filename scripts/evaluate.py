@@ -222,6 +222,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true",
                         help="NLU and stories only (a minute, not several): judges just those figures")
     args = parser.parse_args()
+    if args.quick and args.update_baseline:
+        parser.error("--update-baseline needs every figure: run without --quick")
     model = (args.model or current_model()).resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     figures = {**evaluate_nlu(model, args.out), **evaluate_stories(model, args.out)}
@@ -231,8 +233,6 @@ def main() -> int:
         figures.update(topics)
         (args.out / "topic_misses.md").write_text("# Held-out questions not given an acceptable entry\n\n"
                                                    + "".join(f"- {miss}\n" for miss in topic_misses))
-    if args.quick and args.update_baseline:
-        parser.error("--update-baseline needs every figure: run without --quick")
     baseline = json.loads(args.baseline.read_text()) if args.baseline.exists() else {}
     if args.update_baseline:
         baseline["figures"] = {k: round(v, 4) for k, v in figures.items()}

@@ -5,6 +5,7 @@ Everything listens on 127.0.0.1 and every process is stopped for sure.
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import subprocess
@@ -139,8 +140,6 @@ class InProcessAssistant:
 
     def send(self, sender: str, text: str) -> Any:
         """One turn; returns (tracker after it, the bot's replies)."""
-        import copy
-
         from rasa.core.channels.channel import UserMessage
 
         parse = None
