@@ -315,7 +315,7 @@ class RedFlagDetector(StoredJsonComponent):
             confident = classifier_intent.get("confidence", 0.0) >= self._config[
                 "classifier_safety_net_threshold"
             ]
-            if confident and not (finding.negated or finding.asked_about):
+            if confident and not (finding.negated or finding.asked_about or finding.not_a_report):
                 level, source, reason = classifier_intent["name"][len(TRIAGE_PREFIX):], "classifier", "default"
             elif str(intent.get("name", "")).startswith(TRIAGE_PREFIX):
                 self._demote(message)
@@ -360,7 +360,7 @@ class RedFlagDetector(StoredJsonComponent):
             if index and len(parts[index].split()) < MIN_SENTENCE_WORDS:
                 return False  # "It's warm." alone: the whole message gives it its sense
             seen = rules.detect(parts[index]) if index else whole_finding
-            return not (seen.negated or seen.asked_about)
+            return not (seen.negated or seen.asked_about or seen.not_a_report)
 
         return self._learned.strongest(vectors, counts)
 

@@ -44,6 +44,9 @@ class Finding:
     signs: Tuple[str, ...] = ()
     negated: Tuple[str, ...] = ()
     asked_about: Tuple[str, ...] = ()
+    # Every sentence asks, supposes or recalls the past ("had one seizure as a teenager,
+    # nothing since"): whatever it names, it reports nothing happening now.
+    not_a_report: bool = False
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class Finding:
             "signs": list(self.signs),
             "negated": list(self.negated),
             "asked_about": list(self.asked_about),
+            "not_a_report": self.not_a_report,
         }
 
 
@@ -64,6 +68,12 @@ class Sign:
     regex: Tuple[re.Pattern, ...]
     requires_in_sentence: Tuple[str, ...]
     unless_in_sentence: Tuple[str, ...]
+    # Words that rule the sign out like a negation ("got a tetanus booster the same day"):
+    # unlike unless_in_sentence (only no match), the learned detector must not count it either.
+    ruled_out_by: Tuple[str, ...] = ()
+    # Its phrases speak of the past by nature ("last tetanus jab 20 years ago"): a long-ago
+    # marker does not make it history.
+    about_the_past: bool = False
     # False when a phrase itself holds a negation ("not sweating"), so words inside a
     # match cannot negate it; otherwise "calf isn't swollen" is negated from within.
     inner_negation: bool = True
@@ -152,6 +162,8 @@ class RedFlagRules:
         self.negation_before = self._phrase_set(negation.get("before", []))
         self.negation_after = self._phrase_set(negation.get("after", []))
         self.not_negation_followers = self._phrase_set(negation.get("not_negation_when_followed_by", []))
+        self.not_negation_after_followers = self._phrase_set(negation.get("after_not_negation_when_followed_by", []))
+        self.uncertainty = self._phrase_set(negation.get("uncertainty", []))
         self.clause_breaks = self._phrase_set(negation.get("clause_breaks", []))
         self.negation_cancellers = self._phrase_set(negation.get("cancelled_by_after", []))
         questions = spec.get("questions") or {}
@@ -163,6 +175,8 @@ class RedFlagRules:
         self.strong_report_markers = self._phrase_set(questions.get("strong_report_markers", []))
         self.long_ago = self._phrase_set(questions.get("long_ago", []))
         self.present_markers = self._phrase_set(questions.get("present_markers", []))
+        self.ongoing_markers = self._phrase_set(questions.get("ongoing_markers", []))
+        self.story_ended = self._phrase_set(questions.get("story_ended", []))
         self.signs = {name: self._parse_sign(name, raw) for name, raw in spec["signs"].items()}
         self.combinations = [
             self._parse_combination(number, raw)
@@ -234,6 +248,8 @@ class RedFlagRules:
             regex=regex,
             requires_in_sentence=self._phrase_set(raw.get("requires_in_sentence") or []),
             unless_in_sentence=self._phrase_set(raw.get("unless_in_sentence") or []),
+            ruled_out_by=self._phrase_set(raw.get("ruled_out_by") or []),
+            about_the_past=bool(raw.get("about_the_past")),
             states_absence=bool(raw.get("states_absence")),
         )
 
@@ -312,11 +328,15 @@ class RedFlagRules:
         after_text = " " + " ".join(after) + " "
         for cue in self.negation_after:
             position = after_text.find(f" {cue} ")
-            if position >= 0 and not after_text[:position].endswith((" not", " never", " no")):
+            if position < 0 or after_text[:position].endswith((" not", " never", " no")):
+                continue
+            # "has been going on for days": the lemmas of "is gone", but it goes on.
+            following = after_text[position + len(cue) + 2:].split()[:1]
+            if not (following and following[0] in self.not_negation_after_followers):
                 return True
         return False
 
-    def _is_asked_about(self, sentence: Span) -> bool:
+    def _is_asked_about(self, sentence: Span, history_counts: bool = True) -> bool:
         tokens = [t for t in sentence if not t.is_space]
         if not tokens:
             return False
@@ -328,21 +348,39 @@ class RedFlagRules:
             first._.get(_NORM) in self.question_starters and first._.get(_NORM) not in LEMMA_ONLY_STARTERS))
         if question and not any(self._contains(text, m) for m in self.report_markers):
             return True
-        if any(self._contains(text, cue) for cue in self.long_ago) and not any(
-                self._contains(text, marker) for marker in self.present_markers):
-            return True
+        if history_counts and any(self._contains(text, cue) for cue in (*self.long_ago, *self.story_ended)):
+            # "all fine since", "nothing since" end the story; they do not bring it into the present.
+            settled = text
+            for phrase in (*self.negation_after, *self.story_ended):
+                settled = settled.replace(f" {phrase} ", " ")
+            if not any(self._contains(settled, marker) for marker in self.present_markers):
+                return True
         cues = [cue for cue in self.hypothetical if self._contains(text, cue)]
         for cue in cues:  # "if I get …" holds "I get", which must not read as a report
             text = text.replace(f" {cue} ", " ")
         return bool(cues) and not any(self._contains(text, m) for m in self.strong_report_markers)
 
-    def _sentence_allows(self, sign: Sign, sentence: Span) -> bool:
+    def _sentence_requires(self, sign: Sign, sentence: Span) -> bool:
         text = self._norm_text(sentence)
-        if sign.requires_in_sentence and not any(
-            self._contains(text, word) for word in sign.requires_in_sentence
-        ):
-            return False
-        return not any(self._contains(text, word) for word in sign.unless_in_sentence)
+        return not sign.requires_in_sentence or any(self._contains(text, word) for word in sign.requires_in_sentence)
+
+    def _sentence_has(self, sentence: Span, phrases: Iterable[str]) -> bool:
+        text = self._norm_text(sentence)
+        return any(self._contains(text, phrase) for phrase in phrases)
+
+    def _sentence_rules_out(self, sign: Sign, sentence: Span) -> bool:
+        """A ruling-out phrase neither negated nor in doubt ("never had a tetanus jab", "no idea
+        when I last had a tetanus jab" rule nothing out)."""
+        text = self._norm_text(sentence)
+        for phrase in sign.ruled_out_by:
+            position = text.find(f" {phrase} ")
+            if position < 0:
+                continue
+            before = text[:position + 1]
+            if not before.endswith((" not ", " never ", " no ")) and not any(
+                    self._contains(before, cue) for cue in self.uncertainty):
+                return True
+        return False
 
     @staticmethod
     def _sentence(doc: Doc, start: int) -> Span:
@@ -366,11 +404,19 @@ class RedFlagRules:
             doc = self.nlp(text.lower())
         self.normalise.annotate(doc)
         reported, negated, asked = set(), set(), set()
-        matches = [
-            (sign, start, end)
-            for sign, start, end in self._matches(doc)
-            if self._sentence_allows(sign, self._sentence(doc, start))
-        ]
+        sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+        # A sentence that rules a sign out ("had my tetanus booster last year") does so even
+        # where none of its phrases matched, so the learned detector does not read it as one.
+        ruled_out = {(sign.name, sentence.start) for sentence in sentences for sign in self.signs.values()
+                     if sign.ruled_out_by and self._sentence_rules_out(sign, sentence)}
+        negated.update(name for name, _ in ruled_out)
+        matches = []
+        for sign, start, end in self._matches(doc):
+            sentence = self._sentence(doc, start)
+            if not self._sentence_requires(sign, sentence) or (sign.name, sentence.start) in ruled_out:
+                continue
+            if not self._sentence_has(sentence, sign.unless_in_sentence):
+                matches.append((sign, start, end))
         for sign, start, end in matches:
             sentence = self._sentence(doc, start)
             # Words of other signs ("can't" in "can't breathe") never negate this one.
@@ -380,13 +426,17 @@ class RedFlagRules:
             )
             if sign.states_absence or self._is_negated(sign, sentence, start, end, covered):
                 negated.add(sign.name)
-            elif self._is_asked_about(sentence):
+            elif self._is_asked_about(sentence, history_counts=not sign.about_the_past):
                 asked.add(sign.name)
             else:
                 reported.add(sign.name)
-        return self._judge(reported, negated - reported, asked - reported)
+        if asked and any(self._contains(self._norm_text(doc[:]), m) for m in self.ongoing_markers):
+            # "Is it normal for the calf to stay hot and swollen? It's been like this two days."
+            reported |= asked
+        not_a_report = all(self._is_asked_about(sentence) for sentence in sentences)
+        return self._judge(reported, negated - reported, asked - reported, not_a_report)
 
-    def _judge(self, reported: set, negated: set, asked: set) -> Finding:
+    def _judge(self, reported: set, negated: set, asked: set, not_a_report: bool) -> Finding:
         candidates: List[Tuple[str, str]] = []
         replaced: set = set()
         for combination in self.combinations:
@@ -410,6 +460,7 @@ class RedFlagRules:
             signs=tuple(sorted(reported)),
             negated=tuple(sorted(negated)),
             asked_about=tuple(sorted(asked)),
+            not_a_report=not_a_report,
         )
 
 

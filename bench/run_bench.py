@@ -114,6 +114,7 @@ async def first_answer(url: str, timeout: float = 240) -> None:
 
 async def load(url: str, people: int, conversations_each: int, time_limit: float) -> Dict[str, Any]:
     latencies: List[float] = []
+    by_text: Dict[str, List[float]] = {}
     errors = 0
     deadline = time.monotonic() + time_limit
     timeout = aiohttp.ClientTimeout(total=60)
@@ -127,6 +128,7 @@ async def load(url: str, people: int, conversations_each: int, time_limit: float
                     return
                 try:
                     latencies.append(await send(session, url, sender, text))
+                    by_text.setdefault(text, []).append(latencies[-1])
                 except Exception:  # noqa: BLE001 (counted, not fatal)
                     errors += 1
 
@@ -134,7 +136,7 @@ async def load(url: str, people: int, conversations_each: int, time_limit: float
     async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=people)) as session:
         await asyncio.gather(*(person(session) for _ in range(people)))
     elapsed = time.monotonic() - started
-    return {"latencies": latencies, "errors": errors, "seconds": elapsed}
+    return {"latencies": latencies, "by_text": by_text, "errors": errors, "seconds": elapsed}
 
 
 async def turn_latencies(url: str, turns: int = 100) -> Dict[str, float]:
@@ -154,10 +156,17 @@ def percentile(values: List[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def summarise(runs: List[Dict[str, Any]]) -> Dict[str, float]:
+def summarise(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
     latencies = [x for run in runs for x in run["latencies"]]
     seconds = sum(run["seconds"] for run in runs)
+    by_text: Dict[str, List[float]] = {}
+    for run in runs:
+        for text, measured in run["by_text"].items():
+            by_text.setdefault(text, []).extend(measured)
     return {
+        # Which messages make the tail: each message's slowest answer, slowest first.
+        "slowest_ms_by_message": dict(sorted(((text, round(max(measured) * 1000, 1)) for text, measured in by_text.items()),
+                                             key=lambda item: -item[1])[:5]),
         "requests": len(latencies),
         "errors": sum(run["errors"] for run in runs),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),

@@ -306,3 +306,20 @@ def test_a_named_group_wins_over_a_general_why_answer_the_ranking_likes_no_bette
     t.latest_message["knowledge_ranking"] = [{"entry": e, "score": s} for e, s in ranking.items()]
     _, events = run(t)
     assert SlotSet("topic", expected) in events
+
+
+@pytest.mark.parametrize("intent, ranking, expected", [
+    # The ranking clearly prefers another entry: it overrules the intent's entry.
+    ("ask_causes", {"causes_elderly": 0.70, "causes_general": 0.62}, "causes_elderly"),
+    # ... not when it is barely ahead,
+    ("ask_causes", {"causes_elderly": 0.66, "causes_general": 0.62}, "causes_general"),
+    # ... nor when nothing is close,
+    ("ask_causes", {"causes_elderly": 0.45, "causes_general": 0.30}, "causes_general"),
+    # ... nor for what to do right now.
+    ("ask_first_aid", {"exercises": 0.80, "first_aid": 0.60}, "first_aid"),
+])
+def test_a_clear_knowledge_ranking_winner_overrules_the_intent(intent, ranking, expected):
+    t = tracker(intent)
+    t.latest_message["knowledge_ranking"] = [{"entry": e, "score": s} for e, s in ranking.items()]
+    _, events = run(t)
+    assert SlotSet("topic", expected) in events

@@ -1,0 +1,57 @@
+"""How the patterns read context: signs ruled out, doubt, stories that ended, ongoing questions.
+
+These readings also decide which sentences the learned detector may count, so a sentence
+the patterns rule out cannot escalate through the classifier either.
+"""
+
+import pytest
+
+from addons.red_flags import load_rules
+
+
+@pytest.fixture(scope="module")
+def rules(nlp):
+    return load_rules(nlp)
+
+
+def test_a_protected_wound_is_ruled_out_even_where_no_wound_phrase_matched(rules):
+    finding = rules.detect("stepped on a drawing pin yesterday and had my tetanus booster last year, so fine")
+    assert finding.level is None and "wound" in finding.negated
+
+
+@pytest.mark.parametrize("text", [
+    "never had a tetanus jab and I stood on a rusty nail today",
+    "no idea when I last had a tetanus jab, I cut my knee on barbed wire",
+])
+def test_a_negated_or_doubted_ruling_out_rules_nothing_out(rules, text):
+    assert rules.detect(text).level == "urgent"
+
+
+def test_a_sign_about_the_past_by_nature_is_still_reported(rules):
+    finding = rules.detect("last tetanus shot was probably 20 years ago and I cut my hand on rusty wire")
+    assert finding.level == "urgent" and "tetanus_unsure" in finding.signs
+
+
+def test_a_story_that_ended_is_history_and_no_report(rules):
+    finding = rules.detect("had a fit once when I was 15, nothing since")
+    assert finding.level is None and finding.not_a_report
+
+
+def test_a_present_report_is_a_report(rules):
+    finding = rules.detect("dad is having a fit and it's been going on more than 5 minutes")
+    assert finding.level == "emergency" and not finding.not_a_report
+
+
+def test_going_on_is_not_gone(rules):
+    """'has been going on' shares the lemmas of 'is gone': it must not negate the sign."""
+    assert rules.detect("my calf is swollen and red and it has been going on for days").level == "urgent"
+
+
+def test_a_question_followed_by_it_still_going_on_is_a_report(rules):
+    asked = rules.detect("Is it normal for a calf to stay swollen and warm after a cramp?")
+    ongoing = rules.detect("Is it normal for a calf to stay swollen and warm after a cramp? It's been like this for days")
+    assert asked.level is None and ongoing.level == "urgent"
+
+
+def test_a_medicine_not_started_yet_is_ruled_out(rules):
+    assert rules.detect("I'm due to start a statin next month, will it give me cramps?").level is None
