@@ -136,11 +136,13 @@ class ActionAnswerTopic(Action):
         return self._clear_ranking_winner(entry, intent, latest) or entry
 
     def _clear_ranking_winner(self, entry: Optional[Entry], intent: Text, latest: Dict[Text, Any]) -> Optional[Entry]:
-        """The knowledge ranking's winner, when it is clearly ahead and not the intent's entry
-        (what to do right now stays first aid, whoever it is for)."""
+        """The knowledge ranking's winner, when it is clearly ahead and the intent's entry is a
+        general one (what to do right now stays first aid, whoever it is for)."""
         ranking = latest.get("knowledge_ranking") or []
         if entry is None or intent == FIRST_AID_INTENT or len(ranking) < 2 or ranking[0].get("entry") == entry.id:
             return None
+        if any(route.intent == intent and route.entities for route in entry.routes):
+            return None  # reached through the people, body part or medicine named: that is the subject
         best, runner_up = float(ranking[0].get("score") or 0.0), float(ranking[1].get("score") or 0.0)
         if best >= RANKING_OVERRULES and best - runner_up >= RANKING_OVERRULE_MARGIN:
             return self.knowledge.get(ranking[0].get("entry") or "")

@@ -137,6 +137,29 @@ class AgePopulation(StatelessComponent):
         return messages
 
 
+# "not pregnant", "I don't do sport", "I'm not old": the people named are not the ones asked about.
+_NEGATED_BEFORE = re.compile(
+    r"\b(?:not|no|never|don'?t|dont|doesn'?t|isn'?t|aren'?t|ain'?t|nor)\s+(?!sure\b|only\b|just\b)(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class NegatedPopulation(StatelessComponent):
+    """Drops a `population` entity the message negates ("i dont do sport, not pregnant,
+    just get them": a general question, not one about athletes or pregnancy)."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            entities = message.get(ENTITIES) or []
+            kept = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) != POPULATION_ENTITY
+                    or not _NEGATED_BEFORE.search(text[: e.get("start", 0)])]
+            if len(kept) != len(entities):
+                message.set(ENTITIES, kept, add_to_output=True)
+        return messages
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class StatedCountry(StatelessComponent):
     """Gives each `country` entity the role `stated` or `mentioned`.

@@ -174,6 +174,12 @@ class RedFlagRules:
         self.report_markers = self._phrase_set(questions.get("report_markers", []))
         self.strong_report_markers = self._phrase_set(questions.get("strong_report_markers", []))
         self.long_ago = self._phrase_set(questions.get("long_ago", []))
+        # Dates and decades ("back in 2019", "once in his 40s") and "if … ever", as written.
+        self.long_ago_regex = self._regexes("questions", "long_ago_regex", questions)
+        self.hypothetical_regex = self._regexes("questions", "hypothetical_regex", questions)
+        # A negation cancelled by an earlier one: {"without": ["can not", …]}.
+        self.double_negatives = {self._normalised(str(cue)): self._phrase_set(before)
+                                 for cue, before in (negation.get("double_negative_before") or {}).items()}
         self.present_markers = self._phrase_set(questions.get("present_markers", []))
         self.ongoing_markers = self._phrase_set(questions.get("ongoing_markers", []))
         self.story_ended = self._phrase_set(questions.get("story_ended", []))
@@ -189,6 +195,13 @@ class RedFlagRules:
                 self.matcher.add(sign.name, patterns)
 
     # ------------------------------------------------------------------ compiling
+    @staticmethod
+    def _regexes(section: str, name: str, raw: Mapping[str, Any]) -> Tuple[re.Pattern, ...]:
+        try:
+            return tuple(re.compile(r, re.IGNORECASE) for r in raw.get(name) or [])
+        except re.error as error:
+            raise RedFlagPatternError(f"{section}, field '{name}': {error}") from error
+
     def _normalised(self, text: str) -> str:
         return " ".join(self.normalise(t.text) for t in self.nlp.tokenizer(text.lower()))
 
@@ -312,6 +325,12 @@ class RedFlagRules:
             for i in range(max(sentence.start, start - self.window), start)
         ]
         words = self._cut_at_last_break(before)
+        for cue, cancellers in self.double_negatives.items():
+            # "can't finish a sentence without stopping for air": the two negations cancel.
+            if cue in words:
+                last = len(words) - 1 - words[::-1].index(cue)
+                if any(self._contains(" " + " ".join(words[:last]) + " ", c) for c in cancellers):
+                    words = words[last + 1:]
         text = " " + " ".join(words) + " "
         for cue in self.negation_before:
             if " " in cue:
@@ -348,7 +367,9 @@ class RedFlagRules:
             first._.get(_NORM) in self.question_starters and first._.get(_NORM) not in LEMMA_ONLY_STARTERS))
         if question and not any(self._contains(text, m) for m in self.report_markers):
             return True
-        if history_counts and any(self._contains(text, cue) for cue in (*self.long_ago, *self.story_ended)):
+        written = sentence.text
+        if history_counts and (any(self._contains(text, cue) for cue in (*self.long_ago, *self.story_ended))
+                               or any(rx.search(written) for rx in self.long_ago_regex)):
             # "all fine since", "nothing since" end the story; they do not bring it into the present.
             settled = text
             for phrase in (*self.negation_after, *self.story_ended):
@@ -358,7 +379,21 @@ class RedFlagRules:
         cues = [cue for cue in self.hypothetical if self._contains(text, cue)]
         for cue in cues:  # "if I get …" holds "I get", which must not read as a report
             text = text.replace(f" {cue} ", " ")
-        return bool(cues) and not any(self._contains(text, m) for m in self.strong_report_markers)
+        supposed = bool(cues) or any(rx.search(written) for rx in self.hypothetical_regex)
+        return supposed and not any(self._contains(text, m) for m in self.strong_report_markers)
+
+    def _clause_is_history(self, sentence: Span, start: int, end: int) -> bool:
+        """The sign's own clause is long past ("I had heatstroke 20 years ago, now I cramp
+        sometimes"): the present marker belongs to another clause."""
+        doc = sentence.doc
+        norm = [doc[i]._.get(_NORM) for i in range(sentence.start, sentence.end)]
+        before = self._cut_at_last_break(norm[: start - sentence.start])
+        after = self._cut_at_first_break(norm[end - sentence.start:])
+        clause = " " + " ".join(before + norm[start - sentence.start: end - sentence.start] + after) + " "
+        # The break that ends it may itself say now ("cramps every night now").
+        ending = norm[end - sentence.start + len(after): end - sentence.start + len(after) + 1]
+        return any(self._contains(clause, cue) for cue in self.long_ago) and not any(
+            self._contains(clause + " ".join(ending) + " ", marker) for marker in self.present_markers)
 
     def _sentence_requires(self, sign: Sign, sentence: Span) -> bool:
         text = self._norm_text(sentence)
@@ -426,7 +461,8 @@ class RedFlagRules:
             )
             if sign.states_absence or self._is_negated(sign, sentence, start, end, covered):
                 negated.add(sign.name)
-            elif self._is_asked_about(sentence, history_counts=not sign.about_the_past):
+            elif self._is_asked_about(sentence, history_counts=not sign.about_the_past) or (
+                    not sign.about_the_past and self._clause_is_history(sentence, start, end)):
                 asked.add(sign.name)
             else:
                 reported.add(sign.name)
