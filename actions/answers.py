@@ -21,7 +21,7 @@ ENTRY_ENTITY = "entry"
 # The knowledge ranking (addons/knowledge_ranker.py), used when the intent finds no entry:
 # a winner at least this close and this far ahead is answered; candidates at least
 # RANKING_CLOSE and within RANKING_CHOICE_SPREAD of the best are offered as buttons.
-# Chosen on the training examples (scripts/tune_ranking.py), never on a blind set.
+# Chosen on the training examples, never on a blind set.
 RANKING_CLEAR = 0.55
 RANKING_MARGIN = 0.04
 RANKING_CLOSE = 0.45
