@@ -139,7 +139,7 @@ class AgePopulation(StatelessComponent):
 
 # "not pregnant", "I don't do sport", "I'm not old": the people named are not the ones asked about.
 _NEGATED_BEFORE = re.compile(
-    r"\b(?:not|no|never|don'?t|dont|doesn'?t|isn'?t|aren'?t|ain'?t|nor)\s+(?!sure\b|only\b|just\b)(?:\w+\s+)?$",
+    r"\b(?:not|no|never|don'?t|dont|doesn'?t|isn'?t|aren'?t|ain'?t|nor)\s+(?!sure\b|only\b|just\b|long\b)(?:\w+\s+)?$",
     re.IGNORECASE,
 )
 
@@ -382,8 +382,10 @@ class RedFlagDetector(StoredJsonComponent):
         def counts(index: int) -> bool:
             if index and len(parts[index].split()) < MIN_SENTENCE_WORDS:
                 return False  # "It's warm." alone: the whole message gives it its sense
-            seen = rules.detect(parts[index]) if index else whole_finding
-            return not (seen.negated or seen.asked_about or seen.not_a_report)
+            if not index:
+                return not (whole_finding.negated or whole_finding.asked_about or whole_finding.not_a_report)
+            seen = rules.detect(parts[index])
+            return not (seen.negated or seen.asked_about or seen.not_a_report or seen.ruled_out)
 
         return self._learned.strongest(vectors, counts)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -47,6 +47,9 @@ class Finding:
     # Every sentence asks, supposes or recalls the past ("had one seizure as a teenager,
     # nothing since"): whatever it names, it reports nothing happening now.
     not_a_report: bool = False
+    # Signs some sentence rules out, matched or not ("had my tetanus booster last year"):
+    # a single sentence so marked is not read by the learned detector.
+    ruled_out: Tuple[str, ...] = ()
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -183,6 +186,7 @@ class RedFlagRules:
         self.present_markers = self._phrase_set(questions.get("present_markers", []))
         self.ongoing_markers = self._phrase_set(questions.get("ongoing_markers", []))
         self.story_ended = self._phrase_set(questions.get("story_ended", []))
+        self.same_thing_again = self._phrase_set(questions.get("same_thing_again", []))
         self.signs = {name: self._parse_sign(name, raw) for name, raw in spec["signs"].items()}
         self.combinations = [
             self._parse_combination(number, raw)
@@ -325,11 +329,13 @@ class RedFlagRules:
             for i in range(max(sentence.start, start - self.window), start)
         ]
         words = self._cut_at_last_break(before)
+        # Unmasked: "can't walk without chest pain" holds another sign's "can't".
+        written = [doc[i]._.get(_NORM) for i in range(start - len(words), start)]
         for cue, cancellers in self.double_negatives.items():
             # "can't finish a sentence without stopping for air": the two negations cancel.
             if cue in words:
                 last = len(words) - 1 - words[::-1].index(cue)
-                if any(self._contains(" " + " ".join(words[:last]) + " ", c) for c in cancellers):
+                if any(self._contains(" " + " ".join(written[:last]) + " ", c) for c in cancellers):
                     words = words[last + 1:]
         text = " " + " ".join(words) + " "
         for cue in self.negation_before:
@@ -345,10 +351,13 @@ class RedFlagRules:
             [doc[i]._.get(_NORM) for i in range(end, min(sentence.end, end + self.window))]
         )
         after_text = " " + " ".join(after) + " "
+        written_after = " " + " ".join(doc[i].lower_ for i in range(end, end + len(after))) + " "
         for cue in self.negation_after:
             position = after_text.find(f" {cue} ")
             if position < 0 or after_text[:position].endswith((" not", " never", " no")):
                 continue
+            if " go " in f" {cue} " and " going " in written_after:
+                continue  # "has been going into my jaw": the lemmas of "is gone", but it goes on
             # "has been going on for days": the lemmas of "is gone", but it goes on.
             following = after_text[position + len(cue) + 2:].split()[:1]
             if not (following and following[0] in self.not_negation_after_followers):
@@ -376,6 +385,9 @@ class RedFlagRules:
                 settled = settled.replace(f" {phrase} ", " ")
             if not any(self._contains(settled, marker) for marker in self.present_markers):
                 return True
+        for likeness in ("as if", "as though"):  # "feels as if I was drowning" supposes nothing
+            text = text.replace(f" {self._normalised(likeness)} ", " ")
+            written = re.sub(rf"\b{likeness}\b", " ", written, flags=re.IGNORECASE)
         cues = [cue for cue in self.hypothetical if self._contains(text, cue)]
         for cue in cues:  # "if I get …" holds "I get", which must not read as a report
             text = text.replace(f" {cue} ", " ")
@@ -387,13 +399,35 @@ class RedFlagRules:
         sometimes"): the present marker belongs to another clause."""
         doc = sentence.doc
         norm = [doc[i]._.get(_NORM) for i in range(sentence.start, sentence.end)]
-        before = self._cut_at_last_break(norm[: start - sentence.start])
         after = self._cut_at_first_break(norm[end - sentence.start:])
-        clause = " " + " ".join(before + norm[start - sentence.start: end - sentence.start] + after) + " "
-        # The break that ends it may itself say now ("cramps every night now").
-        ending = norm[end - sentence.start + len(after): end - sentence.start + len(after) + 1]
-        return any(self._contains(clause, cue) for cue in self.long_ago) and not any(
-            self._contains(clause + " ".join(ending) + " ", marker) for marker in self.present_markers)
+        clause = " " + " ".join(self._clause(sentence, start, end)) + " "
+        # What follows the clause, its break included ("cramps every night now", "…, but now it
+        # comes at rest": a present that speaks of the same thing again).
+        rest = " " + " ".join(norm[end - sentence.start + len(after):]) + " "
+        if not any(self._contains(clause, cue) for cue in self.long_ago):
+            return False
+        ending = rest.split()[:1]  # "cramps every night now": a break that is itself a present marker
+        if any(self._contains(clause + " ".join(ending) + " ", marker) for marker in self.present_markers):
+            return False
+        return not any(
+            any(self._contains(later, marker) for marker in self.present_markers)
+            and any(self._contains(later, word) for word in self.same_thing_again)
+            for later in self._clauses(rest.split()))
+
+    def _clauses(self, words: List[str]) -> List[str]:
+        """The words split at clause breaks, each break opening the clause after it."""
+        clauses, current, index = [], [], 0
+        while index < len(words):
+            size = next((brk.count(" ") + 1 for brk in self.clause_breaks
+                         if " ".join(words[index:index + brk.count(" ") + 1]) == brk), 0)
+            if size and current:
+                clauses.append(" " + " ".join(current) + " ")
+                current = []
+            current.extend(words[index:index + max(size, 1)])
+            index += max(size, 1)
+        if current:
+            clauses.append(" " + " ".join(current) + " ")
+        return clauses
 
     def _sentence_requires(self, sign: Sign, sentence: Span) -> bool:
         text = self._norm_text(sentence)
@@ -403,10 +437,18 @@ class RedFlagRules:
         text = self._norm_text(sentence)
         return any(self._contains(text, phrase) for phrase in phrases)
 
-    def _sentence_rules_out(self, sign: Sign, sentence: Span) -> bool:
+    def _clause(self, sentence: Span, start: int, end: int) -> List[str]:
+        """The normalised words of the clause around doc[start:end] (between clause breaks)."""
+        doc = sentence.doc
+        norm = [doc[i]._.get(_NORM) for i in range(sentence.start, sentence.end)]
+        before = self._cut_at_last_break(norm[: start - sentence.start])
+        after = self._cut_at_first_break(norm[end - sentence.start:])
+        return before + norm[start - sentence.start: end - sentence.start] + after
+
+    def _rules_out(self, sign: Sign, words: Sequence[str]) -> bool:
         """A ruling-out phrase neither negated nor in doubt ("never had a tetanus jab", "no idea
         when I last had a tetanus jab" rule nothing out)."""
-        text = self._norm_text(sentence)
+        text = " " + " ".join(words) + " "
         for phrase in sign.ruled_out_by:
             position = text.find(f" {phrase} ")
             if position < 0:
@@ -442,15 +484,22 @@ class RedFlagRules:
         sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
         # A sentence that rules a sign out ("had my tetanus booster last year") does so even
         # where none of its phrases matched, so the learned detector does not read it as one.
-        ruled_out = {(sign.name, sentence.start) for sentence in sentences for sign in self.signs.values()
-                     if sign.ruled_out_by and self._sentence_rules_out(sign, sentence)}
-        negated.update(name for name, _ in ruled_out)
+        # Only for the learned detector reading this one sentence: it is never a negation of
+        # the whole message ("had my booster last year" says nothing of another sentence).
+        ruled_out = tuple(sorted({sign.name for sentence in sentences for sign in self.signs.values()
+                                  if sign.ruled_out_by and self._rules_out(sign, self._norm_text(sentence).split())}))
         matches = []
         for sign, start, end in self._matches(doc):
             sentence = self._sentence(doc, start)
-            if not self._sentence_requires(sign, sentence) or (sign.name, sentence.start) in ruled_out:
+            if not self._sentence_requires(sign, sentence):
                 continue
-            if not self._sentence_has(sentence, sign.unless_in_sentence):
+            # An emergency sign only by its own clause ("fell asleep after the cramp and now we
+            # can't wake him"); others by their sentence ("…, and I had my booster last year").
+            scope = (self._clause(sentence, start, end) if sign.level == "emergency"
+                     else self._norm_text(sentence).split())
+            if sign.ruled_out_by and self._rules_out(sign, scope):
+                negated.add(sign.name)  # like a negation
+            elif not self._sentence_has(sentence, sign.unless_in_sentence):
                 matches.append((sign, start, end))
         for sign, start, end in matches:
             sentence = self._sentence(doc, start)
@@ -470,7 +519,8 @@ class RedFlagRules:
             # "Is it normal for the calf to stay hot and swollen? It's been like this two days."
             reported |= asked
         not_a_report = all(self._is_asked_about(sentence) for sentence in sentences)
-        return self._judge(reported, negated - reported, asked - reported, not_a_report)
+        finding = self._judge(reported, negated - reported, asked - reported, not_a_report)
+        return replace(finding, ruled_out=tuple(name for name in ruled_out if name not in reported))
 
     def _judge(self, reported: set, negated: set, asked: set, not_a_report: bool) -> Finding:
         candidates: List[Tuple[str, str]] = []

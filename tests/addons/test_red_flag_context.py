@@ -55,3 +55,22 @@ def test_a_question_followed_by_it_still_going_on_is_a_report(rules):
 
 def test_a_medicine_not_started_yet_is_ruled_out(rules):
     assert rules.detect("I'm due to start a statin next month, will it give me cramps?").level is None
+
+
+@pytest.mark.parametrize("text", [
+    "Dad fell asleep after his cramp and now we can't wake him up",  # a ruling-out elsewhere in the sentence
+    "Mum passed out again this morning",
+    "I'm in my 50s with crushing chest pain and can't breathe",  # an age is no date
+    "Feels as if I was drowning, can't breathe",  # "as if" supposes nothing
+    "I'd say my chest pain is 9/10",
+    "Chest pain used to come only on stairs but now it comes at rest",  # the past brought back
+    "I can't walk without chest pain",  # another sign's "can't" does not cancel "without"
+    "Chest pain has been going into my jaw",  # "going" is not "gone"
+])
+def test_an_emergency_report_is_not_read_away_by_context(rules, text):
+    assert rules.detect(text).level == "emergency"
+
+
+def test_a_ruling_out_in_one_sentence_does_not_silence_another(rules):
+    finding = rules.detect("Had my tetanus booster last year. Now I can't breathe and my chest hurts")
+    assert finding.level == "emergency" and "wound" not in finding.negated and "wound" in finding.ruled_out
