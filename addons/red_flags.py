@@ -188,6 +188,7 @@ class RedFlagRules:
         self.story_ended = self._phrase_set(questions.get("story_ended", []))
         self.same_thing_again = self._phrase_set(questions.get("same_thing_again", []))
         self.signs = {name: self._parse_sign(name, raw) for name, raw in spec["signs"].items()}
+        self.ruling_out_signs = [sign for sign in self.signs.values() if sign.ruled_out_by]
         self.combinations = [
             self._parse_combination(number, raw)
             for number, raw in enumerate(spec.get("combinations") or [], start=1)
@@ -358,7 +359,7 @@ class RedFlagRules:
                 continue
             if " go " in f" {cue} " and " going " in written_after:
                 continue  # "has been going into my jaw": the lemmas of "is gone", but it goes on
-            # "has been going on for days": the lemmas of "is gone", but it goes on.
+            # "it's gone on for days", "has gone up": undone by the word after it.
             following = after_text[position + len(cue) + 2:].split()[:1]
             if not (following and following[0] in self.not_negation_after_followers):
                 return True
@@ -397,13 +398,11 @@ class RedFlagRules:
     def _clause_is_history(self, sentence: Span, start: int, end: int) -> bool:
         """The sign's own clause is long past ("I had heatstroke 20 years ago, now I cramp
         sometimes"): the present marker belongs to another clause."""
-        doc = sentence.doc
-        norm = [doc[i]._.get(_NORM) for i in range(sentence.start, sentence.end)]
-        after = self._cut_at_first_break(norm[end - sentence.start:])
-        clause = " " + " ".join(self._clause(sentence, start, end)) + " "
+        words, following = self._clause_and_rest(sentence, start, end)
+        clause = " " + " ".join(words) + " "
         # What follows the clause, its break included ("cramps every night now", "…, but now it
         # comes at rest": a present that speaks of the same thing again).
-        rest = " " + " ".join(norm[end - sentence.start + len(after):]) + " "
+        rest = " " + " ".join(following) + " "
         if not any(self._contains(clause, cue) for cue in self.long_ago):
             return False
         ending = rest.split()[:1]  # "cramps every night now": a break that is itself a present marker
@@ -437,13 +436,15 @@ class RedFlagRules:
         text = self._norm_text(sentence)
         return any(self._contains(text, phrase) for phrase in phrases)
 
-    def _clause(self, sentence: Span, start: int, end: int) -> List[str]:
-        """The normalised words of the clause around doc[start:end] (between clause breaks)."""
+    def _clause_and_rest(self, sentence: Span, start: int, end: int) -> Tuple[List[str], List[str]]:
+        """The normalised words of the clause around doc[start:end] (between clause breaks),
+        and the words of the sentence after it."""
         doc = sentence.doc
         norm = [doc[i]._.get(_NORM) for i in range(sentence.start, sentence.end)]
         before = self._cut_at_last_break(norm[: start - sentence.start])
         after = self._cut_at_first_break(norm[end - sentence.start:])
-        return before + norm[start - sentence.start: end - sentence.start] + after
+        return before + norm[start - sentence.start: end - sentence.start] + after, \
+            norm[end - sentence.start + len(after):]
 
     def _rules_out(self, sign: Sign, words: Sequence[str]) -> bool:
         """A ruling-out phrase neither negated nor in doubt ("never had a tetanus jab", "no idea
@@ -486,8 +487,9 @@ class RedFlagRules:
         # where none of its phrases matched, so the learned detector does not read it as one.
         # Only for the learned detector reading this one sentence: it is never a negation of
         # the whole message ("had my booster last year" says nothing of another sentence).
-        ruled_out = tuple(sorted({sign.name for sentence in sentences for sign in self.signs.values()
-                                  if sign.ruled_out_by and self._rules_out(sign, self._norm_text(sentence).split())}))
+        sentence_words = {sentence.start: self._norm_text(sentence).split() for sentence in sentences}
+        ruled_out = tuple(sorted({sign.name for words in sentence_words.values() for sign in self.ruling_out_signs
+                                  if self._rules_out(sign, words)}))
         matches = []
         for sign, start, end in self._matches(doc):
             sentence = self._sentence(doc, start)
@@ -495,8 +497,8 @@ class RedFlagRules:
                 continue
             # An emergency sign only by its own clause ("fell asleep after the cramp and now we
             # can't wake him"); others by their sentence ("…, and I had my booster last year").
-            scope = (self._clause(sentence, start, end) if sign.level == "emergency"
-                     else self._norm_text(sentence).split())
+            scope = (self._clause_and_rest(sentence, start, end)[0] if sign.level == "emergency"
+                     else sentence_words[sentence.start])
             if sign.ruled_out_by and self._rules_out(sign, scope):
                 negated.add(sign.name)  # like a negation
             elif not self._sentence_has(sentence, sign.unless_in_sentence):
