@@ -216,8 +216,9 @@ class ActionAnswerTopic(Action):
 
         In order: a clear winner of the knowledge ranking (refined by the message's
         entities); a short message read as a follow-up of the entry just answered ("ok it
-        stopped. why does it happen"); the classifier's best guess when the ranking has it
-        among its top three (two signals agree); otherwise close candidates are offered.
+        stopped. why does it happen"); the entry of a medicine the message names; the
+        classifier's best guess when the ranking has it among its top three (two signals
+        agree); otherwise close candidates are offered.
         """
         if not any(character.isalpha() for character in latest.get("text") or ""):
             return None, []  # empty, spaces or emoji: any ranking would be noise
@@ -241,6 +242,11 @@ class ActionAnswerTopic(Action):
             follow_up = self._follow_up(previous, entities, population, latest, prefer)
             if follow_up is not None:
                 return follow_up, []
+        if entities.get("medication"):
+            # "Methocarbamol (Robaxin) for cramping legs": the medicine named is the subject.
+            named = self.knowledge.find_by_entities({"medication": entities["medication"]}, prefer)
+            if named is not None:
+                return named, []
         top = [entry for entry, _ in ranking[:3]]
         for intent in self._question_intents(latest, exclude={FOLLOW_UP_INTENT})[:2]:
             guess = self.knowledge.find(intent, in_context, prefer)

@@ -208,16 +208,18 @@ class KnowledgeBase:
                         best = (rank, entry)
         return best[1] if best else None
 
-    def find_by_entities(self, entities: Mapping[str, Iterable[str]]) -> Optional[Entry]:
-        """An entry reachable through one of these entity values, whatever the intent."""
-        for entry in self.entries.values():
-            for route in entry.routes:
-                if route.entities and all(
-                    set(entities.get(name, ())) & set(values)
-                    for name, values in route.entities.items()
-                ):
-                    return entry
-        return None
+    def find_by_entities(self, entities: Mapping[str, Iterable[str]],
+                         prefer: Optional[Mapping[str, float]] = None) -> Optional[Entry]:
+        """An entry reachable through one of these entity values, whatever the intent: the
+        one `prefer` scores highest (the knowledge ranking), else the first in the file."""
+        reachable = [
+            entry for entry in self.entries.values()
+            if any(route.entities and all(set(entities.get(name, ())) & set(values)
+                                          for name, values in route.entities.items())
+                   for route in entry.routes)
+        ]
+        scores = prefer or {}
+        return max(reachable, key=lambda entry: scores.get(entry.id, 0.0)) if reachable else None
 
 
 def _fail(where: str, field_name: str, problem: str) -> KnowledgeError:

@@ -160,6 +160,50 @@ class NegatedPopulation(StatelessComponent):
         return messages
 
 
+BODY_PART_ENTITY = "body_part"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class FigurativeBodyPart(GraphComponent):
+    """Drops a `body_part` entity used in a figure of speech, not as the place of a cramp:
+    "on my feet all day" (standing), "the cramps came back", "my bloods came back",
+    "point my toes in bed" (how one lies). Such a word must not send a question about
+    causes or prevention to the toe or the "other places" entry.
+
+    `figures` (config.yml): regular expressions; an entity inside a match is dropped.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"figures": []}
+
+    def __init__(self, figures: List[Text]):
+        try:  # a broken expression fails training, not a conversation
+            self._figures = [re.compile(figure, re.IGNORECASE) for figure in figures]
+        except re.error as error:
+            raise ValueError(f"config.yml, FigurativeBodyPart: a figure does not compile: {error}") from error
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "FigurativeBodyPart":
+        return cls(list(config.get("figures") or []))
+
+    def _is_figurative(self, text: Text, entity: Dict[Text, Any]) -> bool:
+        start, end = entity.get("start", 0), entity.get("end", 0)
+        return any(match.start() <= start and end <= match.end()
+                   for figure in self._figures for match in figure.finditer(text))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            entities = message.get(ENTITIES) or []
+            kept = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) != BODY_PART_ENTITY
+                    or not self._is_figurative(text, e)]
+            if len(kept) != len(entities):
+                message.set(ENTITIES, kept, add_to_output=True)
+        return messages
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class StatedCountry(StatelessComponent):
     """Gives each `country` entity the role `stated` or `mentioned`.

@@ -130,8 +130,10 @@ def expand_alternatives(phrase: str) -> List[str]:
 class Normaliser:
     """Lowercase, fix known misspellings, then take the lookup lemma."""
 
-    def __init__(self, nlp: Language, misspellings: Mapping[str, str]):
+    def __init__(self, nlp: Language, misspellings: Mapping[str, str], as_written: Iterable[str] = ()):
         self._misspellings = dict(misspellings)
+        # Words whose lookup lemma is another word ("number" -> "numb").
+        self._as_written = frozenset(w.lower() for w in as_written)
         self._lemmas = None
         if "lemmatizer" in nlp.pipe_names:
             lookups = nlp.get_pipe("lemmatizer").lookups
@@ -141,7 +143,7 @@ class Normaliser:
     def __call__(self, word: str) -> str:
         word = word.lower()
         word = self._misspellings.get(word, word)
-        if self._lemmas is not None:
+        if self._lemmas is not None and word not in self._as_written:
             word = self._lemmas.get(word, word)
         return word
 
@@ -159,7 +161,7 @@ class RedFlagRules:
         for wrong, right in misspellings.items():
             if not isinstance(right, str) or len(str(right).split()) != 1:
                 raise RedFlagPatternError(f"misspellings: '{wrong}' must map to one word")
-        self.normalise = Normaliser(nlp, misspellings)
+        self.normalise = Normaliser(nlp, misspellings, spec.get("not_lemmatised") or [])
         negation = spec.get("negation") or {}
         self.window = int(negation.get("window", 5))
         self.negation_before = self._phrase_set(negation.get("before", []))
@@ -169,6 +171,7 @@ class RedFlagRules:
         self.uncertainty = self._phrase_set(negation.get("uncertainty", []))
         self.clause_breaks = self._phrase_set(negation.get("clause_breaks", []))
         self.negation_cancellers = self._phrase_set(negation.get("cancelled_by_after", []))
+        self.answered_no = frozenset(str(w).lower() for w in negation.get("answered_no", []))
         questions = spec.get("questions") or {}
         self.question_starters = self._phrase_set(questions.get("starters", []))
         # As written: "been on quinine for a year" starts with a form of "be", not with "is".
@@ -318,6 +321,8 @@ class RedFlagRules:
     ) -> bool:
         """Negated by a cue in the same clause; words inside another sign are not cues."""
         doc = sentence.doc
+        if self._answered_no(doc, end):
+            return True
         following = " " + " ".join(doc[i]._.get(_NORM) for i in range(end, min(sentence.end, end + self.window))) + " "
         if any(self._contains(following, phrase) for phrase in self.negation_cancellers):
             return False  # "never had chest pain like this": an intensifier
@@ -364,6 +369,11 @@ class RedFlagRules:
             if not (following and following[0] in self.not_negation_after_followers):
                 return True
         return False
+
+    def _answered_no(self, doc: Doc, end: int) -> bool:
+        """A sign asked and answered by the writer: "Chest pain? No. Swollen leg? Nope."."""
+        return (end + 1 < len(doc) and doc[end].text == "?"
+                and doc[end + 1].lower_ in self.answered_no)
 
     def _is_asked_about(self, sentence: Span, history_counts: bool = True) -> bool:
         tokens = [t for t in sentence if not t.is_space]

@@ -279,6 +279,20 @@ def test_an_unsure_intent_offers_close_entries_as_buttons_that_name_them(knowled
     assert SlotSet("topic", "prevention") in events
 
 
+@pytest.mark.parametrize("medicine, expected", [
+    ("muscle_relaxants", "medication_muscle_relaxants"),
+    ("diuretics", "causes_medication"),
+])
+def test_an_unsure_intent_answers_about_the_medicine_named(knowledge, medicine, expected):
+    """'Methocarbamol (Robaxin) for cramping legs', no clear knowledge winner: the medicine is the subject."""
+    t = tracker("nlu_fallback", {"medication": medicine}, ranking=[{"name": "nlu_fallback", "confidence": 0.4}])
+    t.latest_message["knowledge_ranking"] = [{"entry": "medications", "score": 0.66},
+                                             {"entry": "medication_venous", "score": 0.64}]
+    messages, events = run(t)
+    assert SlotSet("topic", expected) in events
+    assert messages[0]["text"] == knowledge.messages.understood.replace("{title}", knowledge.get(expected).title)
+
+
 def test_nothing_close_in_the_knowledge_asks_to_rephrase():
     t = tracker("nlu_fallback", ranking=[{"name": "nlu_fallback", "confidence": 0.3}])
     t.latest_message["knowledge_ranking"] = [{"entry": "diet", "score": 0.3}]

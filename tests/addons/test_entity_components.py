@@ -1,9 +1,15 @@
-"""Entity clean-up after the entity ruler: negated people, ages in numbers."""
+"""Entity clean-up after the entity ruler: negated people, ages in numbers, body parts
+in figures of speech."""
+
+from pathlib import Path
 
 import pytest
+import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from addons.nlu_components import NegatedPopulation, age_population
+from addons.nlu_components import FigurativeBodyPart, NegatedPopulation, age_population
+
+CONFIG = Path(__file__).resolve().parents[2] / "config.yml"
 
 
 def populations_after(text: str, said: str) -> list:
@@ -39,3 +45,46 @@ def test_a_population_said_plainly_or_in_doubt_stays(text, said):
 def test_an_age_in_numbers_gives_the_population(text, expected):
     found = age_population(text)
     assert (found[0] if found else None) == expected
+
+
+@pytest.fixture(scope="module")
+def figurative_body_part():
+    """The component as config.yml configures it."""
+    pipeline = yaml.safe_load(CONFIG.read_text())["pipeline"]
+    config = next(c for c in pipeline if c["name"].endswith(".FigurativeBodyPart"))
+    return FigurativeBodyPart(config["figures"])
+
+
+def body_parts_after(component, text: str, said: str) -> list:
+    start = text.index(said)
+    message = Message(data={"text": text, "entities": [
+        {"entity": "body_part", "value": said, "start": start, "end": start + len(said)}]})
+    component.process([message])
+    return [e["value"] for e in message.get("entities")]
+
+
+@pytest.mark.parametrize("text, said", [
+    ("could being on my feet all day at work give me cramps?", "feet"),
+    ("best way to stop night cramps coming back", "back"),
+    ("all my bloods came back normal, why the cramps?", "back"),
+    ("my legs cramp when i point my toes in bed", "toes"),
+    ("should I keep my feet under the blanket", "feet"),
+    ("pillow under feet to prevent cramp?", "feet"),
+])
+def test_a_body_part_in_a_figure_of_speech_is_dropped(figurative_body_part, text, said):
+    assert body_parts_after(figurative_body_part, text, said) == []
+
+
+@pytest.mark.parametrize("text, said", [
+    ("cramps in my back at night", "back"),
+    ("my back is cramping every night", "back"),
+    ("my toes curl up and cramp at night", "toes"),
+    ("cramp in the sole of my foot", "foot"),
+])
+def test_a_body_part_where_the_cramp_is_stays(figurative_body_part, text, said):
+    assert body_parts_after(figurative_body_part, text, said) == [said]
+
+
+def test_a_figure_that_does_not_compile_names_the_component():
+    with pytest.raises(ValueError, match="FigurativeBodyPart"):
+        FigurativeBodyPart(["(unclosed"])

@@ -74,3 +74,20 @@ def test_an_emergency_report_is_not_read_away_by_context(rules, text):
 def test_a_ruling_out_in_one_sentence_does_not_silence_another(rules):
     finding = rules.detect("Had my tetanus booster last year. Now I can't breathe and my chest hurts")
     assert finding.level == "emergency" and "wound" not in finding.negated and "wound" in finding.ruled_out
+
+
+def test_a_sign_asked_and_answered_no_by_the_writer_is_negated(rules):
+    finding = rules.detect("Chest pain? No. Short of breath? Nope. My calf just cramps at night.")
+    assert finding.level is None
+    assert {"chest_pain", "breathless"} <= set(finding.negated)
+
+
+def test_a_sign_asked_and_answered_yes_is_reported(rules):
+    assert rules.detect("Chest pain? Yes, and my calf is swollen.").level == "emergency"
+
+
+def test_a_phone_number_is_no_numbness(rules):
+    """The lookup lemma of "number" is "numb"; the pattern file keeps it as written."""
+    finding = rules.detect("what number do I ring for an ambulance when we travel?")
+    assert "numbness" not in finding.signs and finding.level is None
+    assert "numbness" in rules.detect("my foot is numb since the cramp").signs
