@@ -188,7 +188,7 @@ class ActionAnswerTopic(Action):
                 if entry and route.entities and same is None:
                     same = entry
             return same or self.knowledge.find_by_entities(entities)
-        kind = self.knowledge.follow_up_kind(latest.get("text") or "")
+        kind = self.knowledge.follow_up_kind(latest.get("text") or "", previous.id if previous else None)
         if kind is None:
             return None
         if kind == SAME_ENTRY:
@@ -203,6 +203,20 @@ class ActionAnswerTopic(Action):
             if entry:
                 return entry
         return None
+
+    def _referring_follow_up(self, tracker: Tracker, intent: Optional[Text]) -> Optional[Entry]:
+        """A short message that only makes sense about the entry just answered, read as its
+        follow-up even when the classifier took it for "tell me more" or a general "why":
+        "what else then?" after quinine asks for other medicines, "why doesn't it work?"
+        after painkillers asks about painkillers."""
+        latest = tracker.latest_message or {}
+        previous = self.knowledge.get(tracker.get_slot("topic") or "")
+        text = latest.get("text") or ""
+        if (previous is None or intent not in MORE_INTENTS | WHY_INTENTS or _entities(latest)
+                or len(text.split()) > FOLLOW_UP_MAX_WORDS
+                or self.knowledge.follow_up_kind(text, previous.id, referring_only=True) is None):
+            return None
+        return self._follow_up(previous, {}, tracker.get_slot("population"), latest, _ranking_scores(latest))
 
     def _question_intents(self, latest: Dict[Text, Any], exclude: Set[Text] = frozenset()) -> List[Text]:
         """The answerable intents of the classifier's ranking, most likely first."""
@@ -265,9 +279,10 @@ class ActionAnswerTopic(Action):
         latest = tracker.latest_message or {}
         triaged = (latest.get("intent") or {}).get("name") in TRIAGE_INTENTS
         intent = question_intent(latest, self.answerable)
-        if intent in MORE_INTENTS:
+        entry = self._referring_follow_up(tracker, intent)
+        if entry is None and intent in MORE_INTENTS:
             return self._answer_more(dispatcher, tracker)
-        entry = self.choose_entry(tracker) if intent else None
+        entry = entry or (self.choose_entry(tracker) if intent else None)
         understood = False
         if entry is None and not triaged:  # after a triage answer alone, nothing else was asked
             previous = self.knowledge.get(tracker.get_slot("topic") or "")

@@ -167,16 +167,22 @@ class KnowledgeBase:
     entries: Mapping[str, Entry]
     vocabulary: Mapping[str, Mapping[str, Tuple[str, ...]]]
     messages: Messages
-    # (intent, cues): what a follow-up with no new topic asks ("why does that happen?");
-    # SAME_ENTRY asks more about the entry just answered ("how long before it works?").
-    follow_up_kinds: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    # What a follow-up with no new topic asks ("why does that happen?"); SAME_ENTRY asks
+    # more about the entry just answered ("how long before it works?").
+    follow_up_kinds: Tuple["FollowUpKind", ...] = ()
 
-    def follow_up_kind(self, text: str) -> Optional[str]:
-        """The intent of the first kind whose cue the text contains, as whole words."""
+    def follow_up_kind(self, text: str, previous: Optional[str] = None, referring_only: bool = False) -> Optional[str]:
+        """The intent of the first kind whose cue the text contains, as whole words, among
+        the kinds that apply after the entry `previous`. `referring_only` keeps the kinds
+        that only make sense about that entry: more of the same, or limited to follow it."""
         words = " " + " ".join(_WORDS.findall(text.lower())) + " "
-        for intent, cues in self.follow_up_kinds:
-            if any(f" {cue} " in words for cue in cues):
-                return intent
+        for kind in self.follow_up_kinds:
+            if kind.after and previous not in kind.after:
+                continue
+            if referring_only and not kind.after and kind.intent != SAME_ENTRY:
+                continue
+            if any(f" {cue} " in words for cue in kind.cues):
+                return kind.intent
         return None
 
     def get(self, entry_id: str) -> Optional[Entry]:
@@ -418,7 +424,18 @@ def parse_knowledge(document: Any) -> KnowledgeBase:
     )
 
 
-def _parse_follow_up_kinds(raw: Any, entries: Mapping[str, "Entry"]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+@dataclass(frozen=True)
+class FollowUpKind:
+    """Cues of one kind of follow-up; `after` limits it to follow the entries listed
+    ("what else is there?" after quinine asks for other medicines, after prevention for
+    other habits)."""
+
+    intent: str
+    cues: Tuple[str, ...]
+    after: FrozenSet[str] = frozenset()
+
+
+def _parse_follow_up_kinds(raw: Any, entries: Mapping[str, "Entry"]) -> Tuple[FollowUpKind, ...]:
     intents = {route.intent for entry in entries.values() for route in entry.routes} | {SAME_ENTRY}
     if not isinstance(raw, list):
         raise _fail("follow_up_kinds", "(section)", "must list {intent, cues}")
@@ -430,7 +447,11 @@ def _parse_follow_up_kinds(raw: Any, entries: Mapping[str, "Entry"]) -> Tuple[Tu
         cues = _string_list(kind, "follow_up_kinds", "cues")
         if not cues or any(cue != cue.lower() for cue in cues):
             raise _fail("follow_up_kinds", where, "needs lowercase cues")
-        kinds.append((kind["intent"], cues))
+        after = _string_list(kind, "follow_up_kinds", "after")
+        unknown = sorted(set(after) - set(entries))
+        if unknown:
+            raise _fail("follow_up_kinds", where, f"'after' names unknown entries {unknown}")
+        kinds.append(FollowUpKind(kind["intent"], cues, frozenset(after)))
     return tuple(kinds)
 
 

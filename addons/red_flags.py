@@ -82,6 +82,9 @@ class Sign:
     inner_negation: bool = True
     # Its phrases say something is fine ("breathing's normal"): found, it counts as negated.
     states_absence: bool = False
+    # A medicine or setting that, named in a question, still frames what another sentence
+    # reports ("Does quinine thin the blood? I bruise so easily since I started it").
+    frames_from_a_question: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class Combination:
     level: str
     reason: str
     replaces: FrozenSet[str] = field(default_factory=frozenset)
+    # Signs that keep it from counting ("new cramps" with numbness that came on over months).
+    unless: FrozenSet[str] = field(default_factory=frozenset)
 
 
 # Lemmas of question starters that other forms share ("been", "did"): only the written starter asks.
@@ -271,6 +276,7 @@ class RedFlagRules:
             unless_in_sentence=self._phrase_set(raw.get("unless_in_sentence") or []),
             ruled_out_by=self._phrase_set(raw.get("ruled_out_by") or []),
             about_the_past=bool(raw.get("about_the_past")),
+            frames_from_a_question=bool(raw.get("frames_from_a_question")),
             states_absence=bool(raw.get("states_absence")),
         )
 
@@ -278,7 +284,8 @@ class RedFlagRules:
         where = f"combinations[{number}]"
         if not isinstance(raw, dict) or not isinstance(raw.get("all"), list):
             raise RedFlagPatternError(f"{where}: needs an 'all' list of signs")
-        unknown = [s for s in raw["all"] + list(raw.get("replaces") or []) if s not in self.signs]
+        unknown = [s for s in raw["all"] + list(raw.get("replaces") or []) + list(raw.get("unless") or [])
+                   if s not in self.signs]
         if unknown:
             raise RedFlagPatternError(f"{where}: unknown signs {unknown}")
         if raw.get("level") not in LEVEL_RANK:
@@ -288,6 +295,7 @@ class RedFlagRules:
             level=raw["level"],
             reason=str(raw.get("reason") or "default"),
             replaces=frozenset(raw.get("replaces") or []),
+            unless=frozenset(raw.get("unless") or []),
         )
 
     # ------------------------------------------------------------------ judging
@@ -537,8 +545,9 @@ class RedFlagRules:
     def _judge(self, reported: set, negated: set, asked: set, not_a_report: bool) -> Finding:
         candidates: List[Tuple[str, str]] = []
         replaced: set = set()
+        context = reported | {name for name in asked if self.signs[name].frames_from_a_question}
         for combination in self.combinations:
-            if combination.signs <= reported:
+            if combination.signs <= context and combination.signs & reported and not combination.unless & reported:
                 candidates.append((combination.level, combination.reason))
                 replaced |= combination.replaces
         for name in sorted(reported - replaced):

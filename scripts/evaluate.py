@@ -71,6 +71,16 @@ def lower_is_better(name: str) -> bool:
     return name in LOWER_IS_BETTER or name.endswith("false_positive_rate")
 
 
+# Figures shown beside the baseline but never gated on it. The share of missed questions whose
+# right entry was among the buttons counts a handful of messages, and its denominator shrinks as
+# topic accuracy rises: one question answered outright instead of offered moves it by 0.03.
+INFORMATIONAL = {"right_entry_offered"}
+
+
+def informational(name: str) -> bool:
+    return name.partition("[")[0] in INFORMATIONAL
+
+
 def rasa(log: Path, *args: str) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as output:
@@ -175,7 +185,7 @@ def judge(figures: Dict[str, float], baseline: dict) -> List[Tuple[str, str, str
         if "max" in rule and value > rule["max"]:
             problems.append(f"above the threshold {rule['max']}")
         previous = baseline.get("figures", {}).get(name)
-        if previous is not None:
+        if previous is not None and not informational(name):
             worse = value - previous if lower_is_better(name) else previous - value
             if worse > tolerance.get(name, tolerance.get("default", 0.0)) + 1e-9:
                 problems.append(f"worse than the baseline {previous:.3f}")

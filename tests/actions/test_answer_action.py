@@ -251,12 +251,42 @@ def test_a_deletion_confirmation_nobody_asked_for_without_a_likely_meaning_asks_
     ("medication_minerals", "how long until it starts working?", "medication_minerals"),
     ("exercises", "before bed or in the morning?", "exercises"),
     ("folk_remedies", "does it work though", "folk_remedies"),
+    # Kinds that follow only some entries: after a medicine, what else there is to take.
+    ("quinine", "ok so what are the other options", "medications"),
+    ("medication_painkillers", "so what does actually help then", "medications"),
+    ("prevention", "what else helps", "prevention"),
+    ("causes_medication", "which other drugs do this", "causes_medication"),
 ])
 def test_a_follow_up_with_nothing_new_asks_its_kind_of_question_about_the_same_people(previous, text, expected):
     t = tracker("ask_follow_up", slots={"topic": previous})
     t.latest_message["text"] = text
     _, events = run(t)
     assert SlotSet("topic", expected) in events
+
+
+@pytest.mark.parametrize("intent, previous, text, expected", [
+    ("ask_more", "quinine", "what else is there", "medications"),
+    ("ask_causes", "medication_painkillers", "why doesnt it work", "medication_painkillers"),
+    ("ask_causes", "quinine", "why wont the doctor give it me", "quinine"),
+])
+def test_a_short_message_that_only_makes_sense_about_the_last_answer_is_read_as_its_follow_up(intent, previous, text, expected):
+    """The classifier reads "what else is there" as "tell me more" and "why doesn't it work"
+    as a general why; after a medicine both ask about medicines."""
+    t = tracker(intent, slots={"topic": previous})
+    t.latest_message["text"] = text
+    _, events = run(t)
+    assert SlotSet("topic", expected) in events
+
+
+@pytest.mark.parametrize("intent, text", [("ask_more", "what else is there"), ("ask_causes", "why do they happen")])
+def test_without_a_referring_cue_the_classifier_keeps_its_meaning(knowledge, intent, text):
+    t = tracker(intent, slots={"topic": "prevention"})
+    t.latest_message["text"] = text
+    messages, events = run(t)
+    if intent == "ask_more":
+        assert all_text(messages) == knowledge.get("prevention").more and not events
+    else:
+        assert SlotSet("topic", "causes_general") in events
 
 
 def test_an_unsure_intent_answers_a_clear_knowledge_winner_and_says_what_it_understood(knowledge):

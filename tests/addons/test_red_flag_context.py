@@ -91,3 +91,22 @@ def test_a_phone_number_is_no_numbness(rules):
     finding = rules.detect("what number do I ring for an ambulance when we travel?")
     assert "numbness" not in finding.signs and finding.level is None
     assert "numbness" in rules.detect("my foot is numb since the cramp").signs
+
+
+def test_a_medicine_named_in_a_question_frames_what_the_next_sentence_reports(rules):
+    finding = rules.detect("Can quinine cause bleeding? My gums bleed every time I brush since I started it.")
+    assert (finding.level, finding.reason) == ("urgent", "medicine_stop")
+    # Asked about with nothing reported, it still escalates nothing.
+    assert rules.detect("Can quinine cause bleeding gums or bruising?").level is None
+
+
+def test_a_setting_asked_about_in_a_question_does_not_count_as_reported(rules):
+    """Only medicines marked to frame from a question do: a planned operation asked about
+    beside a hypothetical pain stays a question."""
+    assert rules.detect("Having my knee op next month. In case my calf hurts afterwards, "
+                        "how would I tell a cramp from a clot?").level is None
+
+
+def test_new_numbness_is_urgent_but_not_when_it_came_on_over_months(rules):
+    assert rules.detect("after the cramp last night my foot went numb and it's still numb").level == "urgent"
+    assert rules.detect("my feet have gone numb gradually over the past year and I cramp at night").level == "routine"

@@ -63,3 +63,16 @@ def test_a_deliberately_degraded_model_fails_the_gate(tmp_path):
     assert run.returncode == 1
     assert "evaluation gate: FAILED" in run.stderr and "nlu_macro_f1" in run.stderr
     assert "below the threshold" in (tmp_path / "results" / "summary.md").read_text()
+
+
+def test_the_gate_judges_accuracy_against_the_baseline_but_not_the_share_offered_as_buttons():
+    """Answering one more question outright shrinks the missed questions whose right entry was
+    offered; that must not fail the gate, while a drop in topic accuracy beyond the tolerance must."""
+    from evaluate import judge
+
+    baseline = {"tolerance": {"default": 0.02},
+                "figures": {"topic_accuracy[questions_2]": 0.90, "right_entry_offered[questions_2]": 0.05}}
+    better = judge({"topic_accuracy[questions_2]": 0.91, "right_entry_offered[questions_2]": 0.0}, baseline)
+    worse = judge({"topic_accuracy[questions_2]": 0.85, "right_entry_offered[questions_2]": 0.05}, baseline)
+    assert [status for _, status, _ in better] == ["ok", "ok"]
+    assert dict((name, status) for name, status, _ in worse)["topic_accuracy[questions_2]"] == "FAIL"
