@@ -70,6 +70,10 @@ def body_parts_after(component, text: str, said: str) -> list:
     ("my legs cramp when i point my toes in bed", "toes"),
     ("should I keep my feet under the blanket", "feet"),
     ("pillow under feet to prevent cramp?", "feet"),
+    ("do flat feet make you cramp more", "feet"),
+    ("is it better to sleep with my feet dangling off the bed", "feet"),
+    ("do bed socks on my feet stop cramps", "feet"),
+    ("pull my toes towards me or away when my calf goes", "toes"),
 ])
 def test_a_body_part_in_a_figure_of_speech_is_dropped(figurative_body_part, text, said):
     assert body_parts_after(figurative_body_part, text, said) == []
@@ -80,6 +84,7 @@ def test_a_body_part_in_a_figure_of_speech_is_dropped(figurative_body_part, text
     ("my back is cramping every night", "back"),
     ("my toes curl up and cramp at night", "toes"),
     ("cramp in the sole of my foot", "foot"),
+    ("my toes cramp under the duvet every night", "toes"),
 ])
 def test_a_body_part_where_the_cramp_is_stays(figurative_body_part, text, said):
     assert body_parts_after(figurative_body_part, text, said) == [said]
