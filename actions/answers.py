@@ -168,14 +168,15 @@ class ActionAnswerTopic(Action):
 
     def _follow_up(self, previous: Optional[Entry], entities: Dict[Text, List[Text]],
                    population: Optional[Text], latest: Dict[Text, Any],
-                   prefer: Dict[Text, float]) -> Optional[Entry]:
+                   prefer: Dict[Text, float], kind: Optional[Text] = None) -> Optional[Entry]:
         """A short question read against the entry just answered: what it said, plus what is new.
 
         "and in pregnancy?" after causes → causes_pregnancy; "ok for my pregnant wife?" after
         magnesium → magnesium again (with the pregnancy line); a new value of the same kind
         replaces the old one ("and for old people?" after pregnancy). With nothing new
         ("why does that happen?", "what can I do about it?") the kind of question its words
-        ask (knowledge `follow_up_kinds`) is asked about the same people or body part.
+        ask (knowledge `follow_up_kinds`, or `kind` when already known) is asked about the
+        same people or body part.
         """
         contexts = [dict(route.entities) for route in previous.routes] if previous else [{}]
         if entities:
@@ -188,7 +189,7 @@ class ActionAnswerTopic(Action):
                 if entry and route.entities and same is None:
                     same = entry
             return same or self.knowledge.find_by_entities(entities)
-        kind = self.knowledge.follow_up_kind(latest.get("text") or "", previous.id if previous else None)
+        kind = kind or self.knowledge.follow_up_kind(latest.get("text") or "", previous.id if previous else None)
         if kind is None:
             return None
         if kind == SAME_ENTRY:
@@ -212,11 +213,15 @@ class ActionAnswerTopic(Action):
         latest = tracker.latest_message or {}
         previous = self.knowledge.get(tracker.get_slot("topic") or "")
         text = latest.get("text") or ""
-        if (previous is None or intent not in MORE_INTENTS | WHY_INTENTS or _entities(latest)
-                or len(text.split()) > FOLLOW_UP_MAX_WORDS
-                or self.knowledge.follow_up_kind(text, previous.id, referring_only=True) is None):
+        if previous is None or intent not in MORE_INTENTS | WHY_INTENTS or _entities(latest) \
+                or len(text.split()) > FOLLOW_UP_MAX_WORDS:
             return None
-        return self._follow_up(previous, {}, tracker.get_slot("population"), latest, _ranking_scores(latest))
+        kind = self.knowledge.follow_up_kind(text, previous.id, referring_only=True)
+        if kind is None:
+            return None
+        entry = self._follow_up(previous, {}, tracker.get_slot("population"), latest, _ranking_scores(latest), kind)
+        # "yes please, does it work?": more of the same entry is its `more` text, not its answer again.
+        return None if intent in MORE_INTENTS and entry is not None and entry.id == previous.id else entry
 
     def _question_intents(self, latest: Dict[Text, Any], exclude: Set[Text] = frozenset()) -> List[Text]:
         """The answerable intents of the classifier's ranking, most likely first."""

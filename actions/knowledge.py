@@ -175,7 +175,8 @@ class KnowledgeBase:
         """The intent of the first kind whose cue the text contains, as whole words, among
         the kinds that apply after the entry `previous`. `referring_only` keeps the kinds
         that only make sense about that entry: more of the same, or limited to follow it."""
-        words = " " + " ".join(_WORDS.findall(text.lower())) + " "
+        # Phone keyboards type a curly apostrophe ("doesn’t").
+        words = " " + " ".join(_WORDS.findall(text.lower().replace("\u2019", "'"))) + " "
         for kind in self.follow_up_kinds:
             if kind.after and previous not in kind.after:
                 continue
@@ -427,8 +428,7 @@ def parse_knowledge(document: Any) -> KnowledgeBase:
 @dataclass(frozen=True)
 class FollowUpKind:
     """Cues of one kind of follow-up; `after` limits it to follow the entries listed
-    ("what else is there?" after quinine asks for other medicines, after prevention for
-    other habits)."""
+    ("what else is there?" after quinine asks for other medicines, not for more of the same)."""
 
     intent: str
     cues: Tuple[str, ...]
@@ -444,6 +444,9 @@ def _parse_follow_up_kinds(raw: Any, entries: Mapping[str, "Entry"]) -> Tuple[Fo
         where = f"follow_up_kinds[{position}]"
         if not isinstance(kind, dict) or kind.get("intent") not in intents:
             raise _fail("follow_up_kinds", where, f"needs an intent that reaches an entry ({sorted(intents)})")
+        unknown_keys = sorted(set(kind) - {"intent", "cues", "after"})
+        if unknown_keys:
+            raise _fail("follow_up_kinds", where, f"unknown keys {unknown_keys} (intent, cues, after)")
         cues = _string_list(kind, "follow_up_kinds", "cues")
         if not cues or any(cue != cue.lower() for cue in cues):
             raise _fail("follow_up_kinds", where, "needs lowercase cues")

@@ -3,7 +3,9 @@
 Matching runs on normalised tokens (lowercase -> known misspelling -> lookup lemma), so
 "swolen calves" and "calf is swollen" meet the same pattern. Each match is then judged
 in its sentence: negated ("no swelling", "a clot was ruled out"), asked about ("can
-cramps cause swelling?"), long past ("a DVT 6 years ago") or reported. Reported signs combine into a level.
+cramps cause swelling?"), long past ("a DVT 6 years ago") or reported. Reported signs combine
+into a level, with a medicine named in a question ("Does quinine thin the blood? I bruise
+easily") as their frame.
 """
 
 from __future__ import annotations
@@ -288,6 +290,8 @@ class RedFlagRules:
                    if s not in self.signs]
         if unknown:
             raise RedFlagPatternError(f"{where}: unknown signs {unknown}")
+        if not raw["all"] or set(raw["all"]) & set(raw.get("unless") or []):
+            raise RedFlagPatternError(f"{where}: needs signs in 'all', none of them also in 'unless'")
         if raw.get("level") not in LEVEL_RANK:
             raise RedFlagPatternError(f"{where}, field 'level': must be one of {LEVELS}")
         return Combination(
@@ -499,7 +503,7 @@ class RedFlagRules:
         if doc is None or doc.text != text.lower():
             doc = self.nlp(text.lower())
         self.normalise.annotate(doc)
-        reported, negated, asked = set(), set(), set()
+        reported, negated, asked, questioned = set(), set(), set(), set()
         sentences = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
         # A sentence that rules a sign out ("had my tetanus booster last year") does so even
         # where none of its phrases matched, so the learned detector does not read it as one.
@@ -533,19 +537,23 @@ class RedFlagRules:
             elif self._is_asked_about(sentence, history_counts=not sign.about_the_past) or (
                     not sign.about_the_past and self._clause_is_history(sentence, start, end)):
                 asked.add(sign.name)
+                if sentence.text.rstrip().endswith("?"):
+                    questioned.add(sign.name)
             else:
                 reported.add(sign.name)
         if asked and any(self._contains(self._norm_text(doc[:]), m) for m in self.ongoing_markers):
             # "Is it normal for the calf to stay hot and swollen? It's been like this two days."
             reported |= asked
         not_a_report = all(self._is_asked_about(sentence) for sentence in sentences)
-        finding = self._judge(reported, negated - reported, asked - reported, not_a_report)
+        finding = self._judge(reported, negated - reported, asked - reported, not_a_report,
+                              frames=questioned - negated - reported)
         return replace(finding, ruled_out=tuple(name for name in ruled_out if name not in reported))
 
-    def _judge(self, reported: set, negated: set, asked: set, not_a_report: bool) -> Finding:
+    def _judge(self, reported: set, negated: set, asked: set, not_a_report: bool,
+               frames: Iterable[str] = ()) -> Finding:
         candidates: List[Tuple[str, str]] = []
         replaced: set = set()
-        context = reported | {name for name in asked if self.signs[name].frames_from_a_question}
+        context = reported | {name for name in frames if self.signs[name].frames_from_a_question}
         for combination in self.combinations:
             if combination.signs <= context and combination.signs & reported and not combination.unless & reported:
                 candidates.append((combination.level, combination.reason))

@@ -268,6 +268,8 @@ def test_a_follow_up_with_nothing_new_asks_its_kind_of_question_about_the_same_p
     ("ask_more", "quinine", "what else is there", "medications"),
     ("ask_causes", "medication_painkillers", "why doesnt it work", "medication_painkillers"),
     ("ask_causes", "quinine", "why wont the doctor give it me", "quinine"),
+    ("ask_causes", "medication_painkillers", "why doesn\u2019t it work", "medication_painkillers"),  # phone apostrophe
+    ("ask_more", "quinine", "what else can i do", "prevention"),
 ])
 def test_a_short_message_that_only_makes_sense_about_the_last_answer_is_read_as_its_follow_up(intent, previous, text, expected):
     """The classifier reads "what else is there" as "tell me more" and "why doesn't it work"
@@ -278,7 +280,8 @@ def test_a_short_message_that_only_makes_sense_about_the_last_answer_is_read_as_
     assert SlotSet("topic", expected) in events
 
 
-@pytest.mark.parametrize("intent, text", [("ask_more", "what else is there"), ("ask_causes", "why do they happen")])
+@pytest.mark.parametrize("intent, text", [("ask_more", "what else is there"), ("ask_causes", "why do they happen"),
+                                          ("ask_more", "yes please, does it work?")])
 def test_without_a_referring_cue_the_classifier_keeps_its_meaning(knowledge, intent, text):
     t = tracker(intent, slots={"topic": "prevention"})
     t.latest_message["text"] = text

@@ -71,6 +71,17 @@ def test_duplicate_and_missing_ids_are_reported(document):
         parse_knowledge(missing)
 
 
+@pytest.mark.parametrize("break_it, problem", [
+    (lambda kind: kind.update(afer=["quinine"]), "unknown keys"),  # a typo would apply it after every entry
+    (lambda kind: kind.update(after=["quinnine"]), "unknown entries"),
+])
+def test_a_broken_follow_up_kind_is_reported(document, break_it, problem):
+    broken = copy.deepcopy(document)
+    break_it(broken["follow_up_kinds"][0])
+    with pytest.raises(KnowledgeError, match=problem):
+        parse_knowledge(broken)
+
+
 def test_unreadable_file_names_its_path(tmp_path):
     broken = tmp_path / "entries.yml"
     broken.write_text("entries: [unclosed")

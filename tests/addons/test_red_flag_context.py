@@ -110,3 +110,12 @@ def test_a_setting_asked_about_in_a_question_does_not_count_as_reported(rules):
 def test_new_numbness_is_urgent_but_not_when_it_came_on_over_months(rules):
     assert rules.detect("after the cramp last night my foot went numb and it's still numb").level == "urgent"
     assert rules.detect("my feet have gone numb gradually over the past year and I cramp at night").level == "routine"
+
+
+def test_a_medicine_only_in_the_past_frames_nothing(rules):
+    assert rules.detect("I was on statins years ago. Now my muscles ache all over").level != "urgent"
+    assert rules.detect("I'm not on quinine. Does quinine cause bruising? I bruise easily").level != "urgent"
+
+
+def test_numbness_is_new_even_when_the_cramps_are_old(rules):
+    assert rules.detect("I've had cramps for years. My foot has been numb since yesterday").level == "urgent"
