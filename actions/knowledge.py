@@ -447,10 +447,10 @@ def _parse_follow_up_kinds(raw: Any, entries: Mapping[str, "Entry"]) -> Tuple[Fo
         unknown_keys = sorted(set(kind) - {"intent", "cues", "after"})
         if unknown_keys:
             raise _fail("follow_up_kinds", where, f"unknown keys {unknown_keys} (intent, cues, after)")
-        cues = _string_list(kind, "follow_up_kinds", "cues")
+        cues = _string_list(kind, where, "cues")
         if not cues or any(cue != cue.lower() for cue in cues):
             raise _fail("follow_up_kinds", where, "needs lowercase cues")
-        after = _string_list(kind, "follow_up_kinds", "after")
+        after = _string_list(kind, where, "after")
         unknown = sorted(set(after) - set(entries))
         if unknown:
             raise _fail("follow_up_kinds", where, f"'after' names unknown entries {unknown}")

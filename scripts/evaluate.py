@@ -8,8 +8,9 @@ red-flag suite, and writes to results/:
   nlu/                Rasa's intent report, confusion matrix image (intent_confusion_matrix.png), errors
   core/               Rasa's story report and failed_test_stories.yml
 Exits 1 when a figure is below its threshold or worse than the baseline by more than the
-baseline's tolerance (informational figures, see INFORMATIONAL, are shown but not gated). `--update-baseline` writes the current figures as the new baseline
-(a deliberate maintainer act; results/ is not committed, the baseline is).
+baseline's tolerance (informational figures, see INFORMATIONAL, are shown but not gated).
+`--update-baseline` writes the current figures as the new baseline (a deliberate
+maintainer act; results/ is not committed, the baseline is).
 """
 
 from __future__ import annotations
