@@ -319,6 +319,9 @@ class RedFlagDetector(StoredJsonComponent):
             # Below this the classifier's reason is a guess: it escalates with the level's
             # general answer, not with advice for an emergency the person may not have.
             "learned_reason_from": 0.5,
+            # How sure it must be to report a sign for a reason whose signs the patterns read as
+            # asked about, supposed, past or denied in the same message.
+            "learned_sure_when_doubted": {"emergency": 0.6, "urgent": 0.8, "routine": 0.95},
             # Between these and the thresholds the classifier is unsure: when nothing else
             # escalated, the assistant asks one short question (addons/triage_policy.py).
             "unsure_from": {"emergency": 0.15, "urgent": 0.35},
@@ -375,6 +378,14 @@ class RedFlagDetector(StoredJsonComponent):
         level, source, reason = finding.level, "patterns", finding.reason
         strongest = self._learned_strongest(message, text, rules, finding)
         learned = alarming(strongest, self._config["learned_thresholds"])
+        if learned is not None and learned.reason in rules.doubted_reasons(finding) \
+                and learned.probability < self._config["learned_sure_when_doubted"][learned.level]:
+            # The patterns read that very sign as asked about, supposed, past or denied
+            # ("Hypothetically if my kid swallowed turpentine, who do I call? We have a bottle."):
+            # the classifier must be sure to overrule them; unsure, it asks.
+            doubted, learned = learned, None
+        else:
+            doubted = None
         if learned is not None and LEVEL_RANK[learned.level] > LEVEL_RANK.get(level or "", 0):
             level, source = learned.level, "learned"
             reason = learned.reason_if_sure(self._config["learned_reason_from"])
@@ -394,20 +405,22 @@ class RedFlagDetector(StoredJsonComponent):
             reason=reason if level else None,
             source=source if level else None,
             learned=learned.as_dict() if learned else None,
-            unsure=self._unsure(strongest, level),
+            unsure=self._unsure(strongest, level, doubted),
             classifier_intent=classifier_intent,
             question_intent=self._question_intent(message),
         )
         message.set(RED_FLAG_KEY, red_flag, add_to_output=True)
 
-    def _unsure(self, strongest: Dict[Text, ClassifierFinding], level: Optional[Text]) -> Optional[Dict[Text, Any]]:
-        """What to ask when the classifier half-suspects an urgent or emergency sign nothing confirmed."""
+    def _unsure(self, strongest: Dict[Text, ClassifierFinding], level: Optional[Text],
+                doubted: Optional[ClassifierFinding] = None) -> Optional[Dict[Text, Any]]:
+        """What to ask when the classifier half-suspects an urgent or emergency sign nothing confirmed
+        (doubted: a finding the patterns' reading overruled)."""
         if LEVEL_RANK.get(level or "", 0) >= LEVEL_RANK["urgent"]:
             return None
         for suspected in ("emergency", "urgent"):
             finding = strongest.get(suspected)
-            if finding and self._config["unsure_from"][suspected] <= finding.probability \
-                    < self._config["learned_thresholds"][suspected]:
+            if finding and (finding is doubted or self._config["unsure_from"][suspected] <= finding.probability
+                            < self._config["learned_thresholds"][suspected]):
                 questions = self._config["questions"]
                 return {"level": suspected, "reason": finding.reason,
                         "question": questions.get(finding.reason, questions["default"])}

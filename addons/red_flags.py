@@ -411,7 +411,8 @@ class RedFlagRules:
         for likeness in ("as if", "as though"):  # "feels as if I was drowning" supposes nothing
             text = text.replace(f" {self._normalised(likeness)} ", " ")
             written = re.sub(rf"\b{likeness}\b", " ", written, flags=re.IGNORECASE)
-        cues = [cue for cue in self.hypothetical if self._contains(text, cue)]
+        # Longest first: "in case I" before "in case", or "I get" stays and reads as a report.
+        cues = sorted((cue for cue in self.hypothetical if self._contains(text, cue)), key=len, reverse=True)
         for cue in cues:  # "if I get …" holds "I get", which must not read as a report
             text = text.replace(f" {cue} ", " ")
         supposed = bool(cues) or any(rx.search(written) for rx in self.hypothetical_regex)
@@ -548,6 +549,15 @@ class RedFlagRules:
         finding = self._judge(reported, negated - reported, asked - reported, not_a_report,
                               frames=questioned - negated - reported)
         return replace(finding, ruled_out=tuple(name for name in ruled_out if name not in reported))
+
+    def doubted_reasons(self, finding: Finding) -> FrozenSet[str]:
+        """The reasons of the signs a finding read as asked about or denied: their own, and for a
+        sign asked about also its combinations' (a question about statins frames all of them;
+        "not confused" says nothing of the heat)."""
+        own = {self.signs[name].reason for name in (*finding.asked_about, *finding.negated)
+               if self.signs[name].level}
+        asked = set(finding.asked_about)
+        return frozenset(own | {c.reason for c in self.combinations if c.signs & asked})
 
     def _judge(self, reported: set, negated: set, asked: set, not_a_report: bool,
                frames: Iterable[str] = ()) -> Finding:

@@ -119,3 +119,29 @@ def test_a_medicine_only_in_the_past_frames_nothing(rules):
 
 def test_numbness_is_new_even_when_the_cramps_are_old(rules):
     assert rules.detect("I've had cramps for years. My foot has been numb since yesterday").level == "urgent"
+
+
+def test_the_reasons_a_message_doubts_are_those_of_the_signs_asked_about_or_denied(rules):
+    """The learned detector must be sure to escalate for these (addons/nlu_components.py)."""
+    supposed = rules.detect("Hypothetically, if my toddler drank the liniment, who do we ring? It's up on a shelf.")
+    assert supposed.level is None and "poisoning" in rules.doubted_reasons(supposed)
+    # Denying confusion after heat says nothing of the heat itself.
+    denied = rules.detect("still cramping and sick an hour after the heat, not confused")
+    assert "heat" not in rules.doubted_reasons(denied)
+    # A question about statins frames every statin combination.
+    asked = rules.detect("before I start a statin, which muscle symptoms should worry me?")
+    assert {"rhabdo", "medicine_stop"} <= rules.doubted_reasons(asked)
+
+
+@pytest.mark.parametrize("text", [
+    "in case I get bitten by a dog on my walks, how soon would I need a tetanus jab?",
+    "say my husband couldn't be woken one night, what's the plan?",
+    "had a DVT 5 years ago, all good now. are cramps related?",
+    "the turpentine my neighbour's boy swallowed years back was sorted in hospital; is rubbing it on safe?",
+])
+def test_plans_and_settled_stories_are_not_reports(rules, text):
+    assert rules.detect(text).level is None
+
+
+def test_a_habit_told_with_use_to_is_not_history(rules):
+    assert rules.detect("my son drank the turpentine I use to rub my legs").level == "emergency"
