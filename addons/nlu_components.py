@@ -320,7 +320,7 @@ class RedFlagDetector(StoredJsonComponent):
             # general answer, not with advice for an emergency the person may not have.
             "learned_reason_from": 0.5,
             # How sure it must be to report a sign for a reason whose signs the patterns read as
-            # asked about, supposed, past or denied in the same message.
+            # asked about, supposed or past in the same message.
             "learned_sure_when_doubted": {"emergency": 0.6, "urgent": 0.8, "routine": 0.95},
             # Between these and the thresholds the classifier is unsure: when nothing else
             # escalated, the assistant asks one short question (addons/triage_policy.py).
@@ -380,7 +380,7 @@ class RedFlagDetector(StoredJsonComponent):
         learned = alarming(strongest, self._config["learned_thresholds"])
         if learned is not None and learned.reason in rules.doubted_reasons(finding) \
                 and learned.probability < self._config["learned_sure_when_doubted"][learned.level]:
-            # The patterns read that very sign as asked about, supposed, past or denied
+            # The patterns read that very sign as asked about, supposed or past
             # ("Hypothetically if my kid swallowed turpentine, who do I call? We have a bottle."):
             # the classifier must be sure to overrule them; unsure, it asks.
             doubted, learned = learned, None

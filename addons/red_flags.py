@@ -551,12 +551,11 @@ class RedFlagRules:
         return replace(finding, ruled_out=tuple(name for name in ruled_out if name not in reported))
 
     def doubted_reasons(self, finding: Finding) -> FrozenSet[str]:
-        """The reasons of the signs a finding read as asked about or denied: their own, and for a
-        sign asked about also its combinations' (a question about statins frames all of them;
-        "not confused" says nothing of the heat)."""
-        own = {self.signs[name].reason for name in (*finding.asked_about, *finding.negated)
-               if self.signs[name].level}
+        """The reasons of the signs a finding read as asked about, supposed or past: their own and
+        their combinations' (a question about statins frames all of them). Not of signs denied:
+        a negation removes only the sign it negates ("no chest pain, but out of breath")."""
         asked = set(finding.asked_about)
+        own = {self.signs[name].reason for name in asked if self.signs[name].level}
         return frozenset(own | {c.reason for c in self.combinations if c.signs & asked})
 
     def _judge(self, reported: set, negated: set, asked: set, not_a_report: bool,

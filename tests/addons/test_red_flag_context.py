@@ -121,13 +121,13 @@ def test_numbness_is_new_even_when_the_cramps_are_old(rules):
     assert rules.detect("I've had cramps for years. My foot has been numb since yesterday").level == "urgent"
 
 
-def test_the_reasons_a_message_doubts_are_those_of_the_signs_asked_about_or_denied(rules):
+def test_the_reasons_a_message_doubts_are_those_of_the_signs_asked_about(rules):
     """The learned detector must be sure to escalate for these (addons/nlu_components.py)."""
     supposed = rules.detect("Hypothetically, if my toddler drank the liniment, who do we ring? It's up on a shelf.")
     assert supposed.level is None and "poisoning" in rules.doubted_reasons(supposed)
-    # Denying confusion after heat says nothing of the heat itself.
-    denied = rules.detect("still cramping and sick an hour after the heat, not confused")
-    assert "heat" not in rules.doubted_reasons(denied)
+    # A negation removes only the sign it negates: no chest pain says nothing of breathlessness.
+    denied = rules.detect("no chest pain, still cramping and sick an hour after the heat, not confused")
+    assert not {"breathing_or_chest", "heat"} & rules.doubted_reasons(denied)
     # A question about statins frames every statin combination.
     asked = rules.detect("before I start a statin, which muscle symptoms should worry me?")
     assert {"rhabdo", "medicine_stop"} <= rules.doubted_reasons(asked)
