@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Text, Tuple
 
 import numpy as np
 
@@ -377,15 +377,9 @@ class RedFlagDetector(StoredJsonComponent):
             classifier_intent = language.get("classifier_intent") or classifier_intent
         level, source, reason = finding.level, "patterns", finding.reason
         strongest = self._learned_strongest(message, text, rules, finding)
-        learned = alarming(strongest, self._config["learned_thresholds"])
-        if learned is not None and learned.reason in rules.doubted_reasons(finding) \
-                and learned.probability < self._config["learned_sure_when_doubted"][learned.level]:
-            # The patterns read that very sign as asked about, supposed or past
-            # ("Hypothetically if my kid swallowed turpentine, who do I call? We have a bottle."):
-            # the classifier must be sure to overrule them; unsure, it asks.
-            doubted, learned = learned, None
-        else:
-            doubted = None
+        doubted = self._doubted(strongest, rules.doubted_reasons(finding))
+        learned = alarming({lvl: f for lvl, f in strongest.items() if f is not doubted.get(lvl)},
+                           self._config["learned_thresholds"])
         if learned is not None and LEVEL_RANK[learned.level] > LEVEL_RANK.get(level or "", 0):
             level, source = learned.level, "learned"
             reason = learned.reason_if_sure(self._config["learned_reason_from"])
@@ -411,15 +405,25 @@ class RedFlagDetector(StoredJsonComponent):
         )
         message.set(RED_FLAG_KEY, red_flag, add_to_output=True)
 
+    def _doubted(self, strongest: Dict[Text, ClassifierFinding],
+                 reasons: FrozenSet[Text]) -> Dict[Text, ClassifierFinding]:
+        """Per level, the finding not sure enough to overrule the patterns, which read its very sign as
+        asked about, supposed or past ("Hypothetically if my kid swallowed turpentine, who do I call?
+        We have a bottle."). It does not escalate; the assistant asks instead (_unsure). Findings of
+        other levels still count."""
+        reports, sure = self._config["learned_thresholds"], self._config["learned_sure_when_doubted"]
+        return {level: found for level, found in strongest.items()
+                if found.reason in reasons and reports[level] <= found.probability < sure[level]}
+
     def _unsure(self, strongest: Dict[Text, ClassifierFinding], level: Optional[Text],
-                doubted: Optional[ClassifierFinding] = None) -> Optional[Dict[Text, Any]]:
+                doubted: Dict[Text, ClassifierFinding]) -> Optional[Dict[Text, Any]]:
         """What to ask when the classifier half-suspects an urgent or emergency sign nothing confirmed
-        (doubted: a finding the patterns' reading overruled)."""
+        (doubted: findings the patterns' reading overruled)."""
         if LEVEL_RANK.get(level or "", 0) >= LEVEL_RANK["urgent"]:
             return None
         for suspected in ("emergency", "urgent"):
             finding = strongest.get(suspected)
-            if finding and (finding is doubted or self._config["unsure_from"][suspected] <= finding.probability
+            if finding and (finding is doubted.get(suspected) or self._config["unsure_from"][suspected] <= finding.probability
                             < self._config["learned_thresholds"][suspected]):
                 questions = self._config["questions"]
                 return {"level": suspected, "reason": finding.reason,
