@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Set, Text, Tuple
 
@@ -34,6 +35,10 @@ RANKING_OVERRULES = 0.5
 RANKING_OVERRULE_MARGIN = 0.06
 # An unsure message this short, after an answer, is read against that answer first.
 FOLLOW_UP_MAX_WORDS = 10
+# A short message that points back ("side effects?", "do I need a prescription for it",
+# "and the duvet thing?") is a follow-up whatever topic the classifier heard in it.
+REFERS_BACK = re.compile(r"^\W*(and|so|ok|okay|what about|how about|same)\b|\b(it|that|this|those|these|them|they|one|ones)\b")
+ELLIPTIC_MAX_WORDS = 3
 # Entities that name whom or where a question is about; an entry for them beats a general
 # one when the knowledge ranking scores it at most this much lower.
 SPECIFIC_ENTITIES = ("population", "body_part")
@@ -95,6 +100,11 @@ def _about_a_pregnancy(tracker: Tracker) -> bool:
     populations = set(_entities(tracker.latest_message or {}).get("population", []))
     populations.add(tracker.get_slot("population") or "")
     return "pregnancy" in populations or bool(tracker.get_slot(PREGNANCY_SLOT))
+
+
+def _refers_back(text: Text) -> bool:
+    lowered = text.lower()
+    return len(lowered.split()) <= ELLIPTIC_MAX_WORDS or REFERS_BACK.search(lowered) is not None
 
 
 def _ranking_scores(latest_message: Dict[Text, Any]) -> Dict[Text, float]:
@@ -209,14 +219,19 @@ class ActionAnswerTopic(Action):
         """A short message that only makes sense about the entry just answered, read as its
         follow-up even when the classifier took it for "tell me more" or a general "why":
         "what else then?" after quinine asks for other medicines, "why doesn't it work?"
-        after painkillers asks about painkillers."""
+        after painkillers asks about painkillers. A message that points back ("side effects?",
+        "do I need a prescription for it") is read so whatever topic the classifier heard."""
         latest = tracker.latest_message or {}
         previous = self.knowledge.get(tracker.get_slot("topic") or "")
         text = latest.get("text") or ""
-        if previous is None or intent not in MORE_INTENTS | WHY_INTENTS or _entities(latest) \
-                or len(text.split()) > FOLLOW_UP_MAX_WORDS:
+        if previous is None or intent is None or _entities(latest) or len(text.split()) > FOLLOW_UP_MAX_WORDS:
             return None
-        kind = self.knowledge.follow_up_kind(text, previous.id, referring_only=True)
+        if intent in MORE_INTENTS | WHY_INTENTS:
+            kind = self.knowledge.follow_up_kind(text, previous.id, referring_only=True)
+        elif intent in self.knowledge.route_intents and _refers_back(text):
+            kind = self.knowledge.follow_up_kind(text, previous.id)
+        else:
+            return None
         if kind is None:
             return None
         entry = self._follow_up(previous, {}, tracker.get_slot("population"), latest, _ranking_scores(latest), kind)
