@@ -377,6 +377,10 @@ class RedFlagDetector(StoredJsonComponent):
             classifier_intent = language.get("classifier_intent") or classifier_intent
         level, source, reason = finding.level, "patterns", finding.reason
         strongest = self._learned_strongest(message, text, rules, finding)
+        # What the message itself rules out ("it lasted about a minute") needs a sure reading.
+        settled, sure = rules.settled_reasons(finding), self._config["learned_sure_when_doubted"]
+        strongest = {lvl: found for lvl, found in strongest.items()
+                     if found.reason not in settled or found.probability >= sure[lvl]}
         doubted = self._doubted(strongest, rules.doubted_reasons(finding))
         learned = alarming({lvl: f for lvl, f in strongest.items() if f is not doubted.get(lvl)},
                            self._config["learned_thresholds"])

@@ -36,6 +36,8 @@ if not Token.has_extension(_NORM):
 class RedFlagPatternError(ValueError):
     """The pattern file is unusable; the message names the sign and the field."""
 
+# Words that make what follows a habit, not this time ("usually they go in a minute").
+HABIT_CUES = ("usually", "normally", "typically", "most times", "mostly")
 
 @dataclass(frozen=True)
 class Finding:
@@ -478,8 +480,9 @@ class RedFlagRules:
             if position < 0:
                 continue
             before = text[:position + 1]
+            # "usually they last a minute, this one 20": the habit rules nothing out.
             if not before.endswith((" not ", " never ", " no ")) and not any(
-                    self._contains(before, cue) for cue in self.uncertainty):
+                    self._contains(before, cue) for cue in (*self.uncertainty, *HABIT_CUES)):
                 return True
         return False
 
@@ -549,6 +552,11 @@ class RedFlagRules:
         finding = self._judge(reported, negated - reported, asked - reported, not_a_report,
                               frames=questioned - negated - reported)
         return replace(finding, ruled_out=tuple(name for name in ruled_out if name not in reported))
+
+    def settled_reasons(self, finding: Finding) -> FrozenSet[str]:
+        """The reasons of the signs a message rules out ("it lasted about a minute", "had my
+        booster last year"): the learned detector must be sure to report one of them."""
+        return frozenset(self.signs[name].reason for name in finding.ruled_out if self.signs[name].level)
 
     def doubted_reasons(self, finding: Finding) -> FrozenSet[str]:
         """The reasons of the signs a finding read as asked about, supposed or past: their own and
