@@ -36,8 +36,6 @@ if not Token.has_extension(_NORM):
 class RedFlagPatternError(ValueError):
     """The pattern file is unusable; the message names the sign and the field."""
 
-# Words that make what follows a habit, not this time ("usually they go in a minute").
-HABIT_CUES = ("usually", "normally", "typically", "most times", "mostly")
 
 @dataclass(frozen=True)
 class Finding:
@@ -177,7 +175,8 @@ class RedFlagRules:
         self.negation_after = self._phrase_set(negation.get("after", []))
         self.not_negation_followers = self._phrase_set(negation.get("not_negation_when_followed_by", []))
         self.not_negation_after_followers = self._phrase_set(negation.get("after_not_negation_when_followed_by", []))
-        self.uncertainty = self._phrase_set(negation.get("uncertainty", []))
+        # Doubt or a habit before a `ruled_out_by` phrase: it rules nothing out.
+        self.not_ruling_out = self._phrase_set([*negation.get("uncertainty", []), *negation.get("habit", [])])
         self.clause_breaks = self._phrase_set(negation.get("clause_breaks", []))
         self.negation_cancellers = self._phrase_set(negation.get("cancelled_by_after", []))
         self.answered_no = frozenset(str(w).lower() for w in negation.get("answered_no", []))
@@ -480,9 +479,8 @@ class RedFlagRules:
             if position < 0:
                 continue
             before = text[:position + 1]
-            # "usually they last a minute, this one 20": the habit rules nothing out.
             if not before.endswith((" not ", " never ", " no ")) and not any(
-                    self._contains(before, cue) for cue in (*self.uncertainty, *HABIT_CUES)):
+                    self._contains(before, cue) for cue in self.not_ruling_out):
                 return True
         return False
 
