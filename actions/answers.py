@@ -37,7 +37,9 @@ RANKING_OVERRULE_MARGIN = 0.06
 FOLLOW_UP_MAX_WORDS = 10
 # A short message that points back ("side effects?", "do I need a prescription for it",
 # "and the duvet thing?") is a follow-up whatever topic the classifier heard in it.
-REFERS_BACK = re.compile(r"^\W*(and|so|ok|okay|what about|how about|same)\b|\b(it|that|this|those|these|them|they|one|ones)\b")
+REFERS_BACK = re.compile(
+    r"^\W*(and|so|ok|okay|what about|how about|same)\b|\b(it|that|this|those|these|them|they|one|ones)\b"
+)
 ELLIPTIC_MAX_WORDS = 3
 # Entities that name whom or where a question is about; an entry for them beats a general
 # one when the knowledge ranking scores it at most this much lower.
@@ -72,9 +74,7 @@ def _entities(latest_message: Dict[Text, Any]) -> Dict[Text, List[Text]]:
     return found
 
 
-def question_intent(
-    latest_message: Dict[Text, Any], answerable: Optional[Set[Text]] = None
-) -> Optional[Text]:
+def question_intent(latest_message: Dict[Text, Any], answerable: Optional[Set[Text]] = None) -> Optional[Text]:
     """The intent of the question asked, looking through a triage override or a misread."""
     intent = (latest_message.get("intent") or {}).get("name")
     if intent in TRIAGE_INTENTS:
@@ -96,7 +96,8 @@ def next_ranked_question(latest_message: Dict[Text, Any], answerable: Set[Text])
 
 def _about_a_pregnancy(tracker: Tracker) -> bool:
     """A pregnancy was mentioned now or earlier in the conversation (another person named
-    later, "my wife", does not end it)."""
+    later, "my wife", does not end it).
+    """
     populations = set(_entities(tracker.latest_message or {}).get("population", []))
     populations.add(tracker.get_slot("population") or "")
     return "pregnancy" in populations or bool(tracker.get_slot(PREGNANCY_SLOT))
@@ -109,8 +110,11 @@ def _refers_back(text: Text) -> bool:
 
 def _ranking_scores(latest_message: Dict[Text, Any]) -> Dict[Text, float]:
     """Entry id -> similarity, from the knowledge ranking in the parse data."""
-    return {r["entry"]: float(r.get("score") or 0.0) for r in latest_message.get("knowledge_ranking") or []
-            if r.get("entry")}
+    return {
+        r["entry"]: float(r.get("score") or 0.0)
+        for r in latest_message.get("knowledge_ranking") or []
+        if r.get("entry")
+    }
 
 
 class ActionAnswerTopic(Action):
@@ -147,7 +151,8 @@ class ActionAnswerTopic(Action):
 
     def _clear_ranking_winner(self, entry: Optional[Entry], intent: Text, latest: Dict[Text, Any]) -> Optional[Entry]:
         """The knowledge ranking's winner, when it is clearly ahead and the intent's entry is a
-        general one (what to do right now stays first aid, whoever it is for)."""
+        general one (what to do right now stays first aid, whoever it is for).
+        """
         ranking = latest.get("knowledge_ranking") or []
         if entry is None or intent == FIRST_AID_INTENT or len(ranking) < 2 or ranking[0].get("entry") == entry.id:
             return None
@@ -158,15 +163,16 @@ class ActionAnswerTopic(Action):
             return self.knowledge.get(ranking[0].get("entry") or "")
         return None
 
-    def _said_people_or_place(self, entry: Optional[Entry], intent: Text, said: Dict[Text, List[Text]],
-                              prefer: Dict[Text, float]) -> Optional[Entry]:
+    def _said_people_or_place(
+        self, entry: Optional[Entry], intent: Text, said: Dict[Text, List[Text]], prefer: Dict[Text, float]
+    ) -> Optional[Entry]:
         """The entry for the people or body part the message names, when the intent's own
         entry is a general one the knowledge ranking likes no better ("I'm a guy, 45, legs
-        cramp at night, related?": men, not related conditions)."""
+        cramp at night, related?": men, not related conditions).
+        """
         # "menopause and cramps, connected?" reads like a medicine question but names no medicine.
         asks_why = intent in WHY_INTENTS or (intent == SIDE_EFFECTS_INTENT and "medication" not in said)
-        if not asks_why or entry is None or any(
-                route.intent == intent and route.entities for route in entry.routes):
+        if not asks_why or entry is None or any(route.intent == intent and route.entities for route in entry.routes):
             return None
         named = {name: values for name, values in said.items() if name in SPECIFIC_ENTITIES}
         alternative = self.knowledge.find_by_entities(named) if named else None
@@ -176,9 +182,15 @@ class ActionAnswerTopic(Action):
             return alternative
         return None
 
-    def _follow_up(self, previous: Optional[Entry], entities: Dict[Text, List[Text]],
-                   population: Optional[Text], latest: Dict[Text, Any],
-                   prefer: Dict[Text, float], kind: Optional[Text] = None) -> Optional[Entry]:
+    def _follow_up(
+        self,
+        previous: Optional[Entry],
+        entities: Dict[Text, List[Text]],
+        population: Optional[Text],
+        latest: Dict[Text, Any],
+        prefer: Dict[Text, float],
+        kind: Optional[Text] = None,
+    ) -> Optional[Entry]:
         """A short question read against the entry just answered: what it said, plus what is new.
 
         "and in pregnancy?" after causes → causes_pregnancy; "ok for my pregnant wife?" after
@@ -206,8 +218,11 @@ class ActionAnswerTopic(Action):
             return previous
         for context in contexts:
             # "why does that happen?" after magnesium asks about cramps, "side effects?" about magnesium.
-            context = {name: list(values) for name, values in context.items()
-                       if name != "medication" or kind == SIDE_EFFECTS_INTENT}
+            context = {
+                name: list(values)
+                for name, values in context.items()
+                if name != "medication" or kind == SIDE_EFFECTS_INTENT
+            }
             if population and "population" not in context:
                 context["population"] = [population]
             entry = self.knowledge.find(kind, context, prefer)
@@ -220,7 +235,8 @@ class ActionAnswerTopic(Action):
         follow-up even when the classifier took it for "tell me more" or a general "why":
         "what else then?" after quinine asks for other medicines, "why doesn't it work?"
         after painkillers asks about painkillers. A message that points back ("side effects?",
-        "do I need a prescription for it") is read so whatever topic the classifier heard."""
+        "do I need a prescription for it") is read so whatever topic the classifier heard.
+        """
         latest = tracker.latest_message or {}
         previous = self.knowledge.get(tracker.get_slot("topic") or "")
         text = latest.get("text") or ""
@@ -241,11 +257,15 @@ class ActionAnswerTopic(Action):
     def _question_intents(self, latest: Dict[Text, Any], exclude: Set[Text] = frozenset()) -> List[Text]:
         """The answerable intents of the classifier's ranking, most likely first."""
         ignore = {"ask_more"} | set(exclude)
-        return [r["name"] for r in latest.get("intent_ranking") or []
-                if r.get("name") in self.answerable and r.get("name") not in ignore]
+        return [
+            r["name"]
+            for r in latest.get("intent_ranking") or []
+            if r.get("name") in self.answerable and r.get("name") not in ignore
+        ]
 
-    def from_ranking(self, latest: Dict[Text, Any], population: Optional[Text],
-                     previous: Optional[Entry] = None) -> Tuple[Optional[Entry], List[Entry]]:
+    def from_ranking(
+        self, latest: Dict[Text, Any], population: Optional[Text], previous: Optional[Entry] = None
+    ) -> Tuple[Optional[Entry], List[Entry]]:
         """When the intent found nothing: (an entry to answer, or None; close candidates).
 
         In order: a clear winner of the knowledge ranking (refined by the message's
@@ -256,8 +276,10 @@ class ActionAnswerTopic(Action):
         """
         if not any(character.isalpha() for character in latest.get("text") or ""):
             return None, []  # empty, spaces or emoji: any ranking would be noise
-        ranking = [(self.knowledge.get(r.get("entry") or ""), float(r.get("score") or 0.0))
-                   for r in latest.get("knowledge_ranking") or []]
+        ranking = [
+            (self.knowledge.get(r.get("entry") or ""), float(r.get("score") or 0.0))
+            for r in latest.get("knowledge_ranking") or []
+        ]
         ranking = [(entry, score) for entry, score in ranking if entry is not None]
         entities = _entities(latest)
         prefer = _ranking_scores(latest)
@@ -310,8 +332,9 @@ class ActionAnswerTopic(Action):
             understood = entry is not None
             if len(choices) > 1:
                 messages = self.knowledge.messages
-                dispatcher.utter_message(text=messages.choose_entry,
-                                         buttons=[messages.entry_button(choice) for choice in choices])
+                dispatcher.utter_message(
+                    text=messages.choose_entry, buttons=[messages.entry_button(choice) for choice in choices]
+                )
                 return []
             if entry is None and choices:
                 entry, understood = choices[0], True
@@ -327,9 +350,7 @@ class ActionAnswerTopic(Action):
             events.append(SlotSet(PREGNANCY_SLOT, True))
         return events
 
-    def _answer_more(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> List[EventType]:
+    def _answer_more(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         entry = self.knowledge.get(tracker.get_slot("topic") or "")
         messages = self.knowledge.messages
         if entry is None:
@@ -340,16 +361,12 @@ class ActionAnswerTopic(Action):
             dispatcher.utter_message(text=messages.no_more)
         return []
 
-    def _send_answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, entry: Entry
-    ) -> None:
+    def _send_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, entry: Entry) -> None:
         messages = self.knowledge.messages
         triaged_now = (tracker.latest_message.get("intent") or {}).get("name") in TRIAGE_INTENTS
         if tracker.get_slot("triage_level") == "emergency" and not triaged_now:
             number = tracker.get_slot("emergency_number") or "112"
-            dispatcher.utter_message(
-                text=messages.emergency_reminder.replace("{emergency_number}", number)
-            )
+            dispatcher.utter_message(text=messages.emergency_reminder.replace("{emergency_number}", number))
         dispatcher.utter_message(text=entry.answer_for(bool(tracker.get_slot("clot_signs"))))
         advice = list(entry.advice)
         # Pregnancy answers end with the warning signs, also for general topics and for

@@ -35,8 +35,15 @@ ADVICE_KEYS = (
     "keep_taking_medicines",
     "pregnancy_warning_signs",
 )
-MESSAGE_KEYS = ("general_info_note", "no_more", "ask_which_topic", "emergency_reminder", "understood",
-                "choose_entry", "entry_payload")
+MESSAGE_KEYS = (
+    "general_info_note",
+    "no_more",
+    "ask_which_topic",
+    "emergency_reminder",
+    "understood",
+    "choose_entry",
+    "entry_payload",
+)
 REQUIRED_ENTRY_IDS = (
     "what_is_cramp",
     "causes_general",
@@ -97,10 +104,7 @@ class Route:
     def matches(self, intent: str, entities: Mapping[str, Iterable[str]]) -> bool:
         if intent != self.intent:
             return False
-        return all(
-            set(entities.get(name, ())) & set(values)
-            for name, values in self.entities.items()
-        )
+        return all(set(entities.get(name, ())) & set(values) for name, values in self.entities.items())
 
     @property
     def specificity(self) -> int:
@@ -174,7 +178,8 @@ class KnowledgeBase:
     def follow_up_kind(self, text: str, previous: Optional[str] = None, referring_only: bool = False) -> Optional[str]:
         """The intent of the first kind whose cue the text contains, as whole words, among
         the kinds that apply after the entry `previous`. `referring_only` keeps the kinds
-        that only make sense about that entry: more of the same, or limited to follow it."""
+        that only make sense about that entry: more of the same, or limited to follow it.
+        """
         # Phone keyboards type a curly apostrophe ("doesn’t").
         words = " " + " ".join(_WORDS.findall(text.lower().replace("\u2019", "'"))) + " "
         for kind in self.follow_up_kinds:
@@ -209,21 +214,25 @@ class KnowledgeBase:
         for entry in self.entries.values():
             for route in entry.routes:
                 if route.matches(intent, entities):
-                    rank = (route.specificity, int("medication" in route.entities),
-                            (prefer or {}).get(entry.id, 0.0))
+                    rank = (route.specificity, int("medication" in route.entities), (prefer or {}).get(entry.id, 0.0))
                     if best is None or rank > best[0]:
                         best = (rank, entry)
         return best[1] if best else None
 
-    def find_by_entities(self, entities: Mapping[str, Iterable[str]],
-                         prefer: Optional[Mapping[str, float]] = None) -> Optional[Entry]:
+    def find_by_entities(
+        self, entities: Mapping[str, Iterable[str]], prefer: Optional[Mapping[str, float]] = None
+    ) -> Optional[Entry]:
         """An entry reachable through one of these entity values, whatever the intent: the
-        one `prefer` scores highest (the knowledge ranking), else the first in the file."""
+        one `prefer` scores highest (the knowledge ranking), else the first in the file.
+        """
         reachable = [
-            entry for entry in self.entries.values()
-            if any(route.entities and all(set(entities.get(name, ())) & set(values)
-                                          for name, values in route.entities.items())
-                   for route in entry.routes)
+            entry
+            for entry in self.entries.values()
+            if any(
+                route.entities
+                and all(set(entities.get(name, ())) & set(values) for name, values in route.entities.items())
+                for route in entry.routes
+            )
         ]
         scores = prefer or {}
         return max(reachable, key=lambda entry: scores.get(entry.id, 0.0)) if reachable else None
@@ -292,8 +301,17 @@ def parse_entry(raw: Any, position: int) -> Entry:
     if not isinstance(entry_id, str) or not _ID_PATTERN.match(entry_id):
         raise _fail(where, "id", "must be a snake_case identifier")
     known = {
-        "id", "title", "answer", "more", "source", "references", "reviewed",
-        "routes", "advice", "cautions", "answer_clot_safe",
+        "id",
+        "title",
+        "answer",
+        "more",
+        "source",
+        "references",
+        "reviewed",
+        "routes",
+        "advice",
+        "cautions",
+        "answer_clot_safe",
     }
     unknown = set(raw) - known
     if unknown:
@@ -365,9 +383,7 @@ def _parse_vocabulary(raw: Any) -> Dict[str, Dict[str, Tuple[str, ...]]]:
 
 
 def _button(raw: Any, where: str) -> Button:
-    if not isinstance(raw, dict) or not all(
-        isinstance(raw.get(k), str) and raw.get(k) for k in ("title", "payload")
-    ):
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw.get(k) for k in ("title", "payload")):
         raise _fail("messages", where, "needs a title and a payload")
     if raw["payload"].startswith("/") and "{" in raw["payload"]:
         raise _fail("messages", where, "payloads may not carry entities")
@@ -381,9 +397,7 @@ def _parse_messages(raw: Any) -> Messages:
     feedback = raw.get("ask_feedback")
     if not isinstance(feedback, dict) or not feedback.get("buttons"):
         raise _fail("messages", "ask_feedback", "needs 'text' and 'buttons'")
-    buttons = tuple(
-        _button(b, f"ask_feedback.buttons[{n}]") for n, b in enumerate(feedback["buttons"], start=1)
-    )
+    buttons = tuple(_button(b, f"ask_feedback.buttons[{n}]") for n, b in enumerate(feedback["buttons"], start=1))
     advice = raw.get("advice")
     if not isinstance(advice, dict):
         raise _fail("messages", "advice", "must map advice keys to texts")
@@ -420,7 +434,9 @@ def parse_knowledge(document: Any) -> KnowledgeBase:
                 if unknown:
                     raise _fail(entry.id, "routes", f"{name} values {unknown} are not in the vocabulary")
     return KnowledgeBase(
-        entries=entries, vocabulary=vocabulary, messages=_parse_messages(document.get("messages")),
+        entries=entries,
+        vocabulary=vocabulary,
+        messages=_parse_messages(document.get("messages")),
         follow_up_kinds=_parse_follow_up_kinds(document.get("follow_up_kinds"), entries),
     )
 
@@ -428,7 +444,8 @@ def parse_knowledge(document: Any) -> KnowledgeBase:
 @dataclass(frozen=True)
 class FollowUpKind:
     """Cues of one kind of follow-up; `after` limits it to follow the entries listed
-    ("what else is there?" after quinine asks for other medicines, not for more of the same)."""
+    ("what else is there?" after quinine asks for other medicines, not for more of the same).
+    """
 
     intent: str
     cues: Tuple[str, ...]

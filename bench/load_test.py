@@ -30,19 +30,27 @@ from typing import Any, Dict, List, Tuple
 import aiohttp
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-from run_bench import CONVERSATION, RESULTS, percentile, peak_rss_mb  # noqa: E402
-from scaled_stack import Nginx, Postgres, Redis, rasa_instance, scaled_env  # noqa: E402
-from local_servers import Server, action_server, embedded_endpoints, rasa_server  # noqa: E402
-from train_model import current_model  # noqa: E402
+from bench.run_bench import CONVERSATION, RESULTS, peak_rss_mb, percentile
+from devstack.local_servers import Server, action_server, embedded_endpoints, rasa_server
+from devstack.scaled_stack import Nginx, Postgres, Redis, rasa_instance, scaled_env
+from scripts.train_model import current_model
 
-FAILURE_TEXTS = ("can't reach my memory", "something went wrong on my side", "can't look that up",
-                 "faster than I can read")
+FAILURE_TEXTS = (
+    "can't reach my memory",
+    "something went wrong on my side",
+    "can't look that up",
+    "faster than I can read",
+)
 
 
-async def person(session: aiohttp.ClientSession, url: str, headers: Dict[str, str], messages: int,
-                 deadline: float, result: Dict[str, Any]) -> None:
+async def person(
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: Dict[str, str],
+    messages: int,
+    deadline: float,
+    result: Dict[str, Any],
+) -> None:
     sender = "load-" + uuid.uuid4().hex
     result["senders"][sender] = 0
     for number in range(messages):
@@ -80,8 +88,9 @@ def verify(db_url: str, answered: Dict[str, int]) -> Tuple[int, List[str]]:
     problems, stored = [], 0
     with engine.connect() as connection:
         for sender, count in answered.items():
-            rows = connection.execute(sa.text(
-                "select type_name from events where sender_id = :s order by id"), {"s": f"rest:{sender}"}).all()
+            rows = connection.execute(
+                sa.text("select type_name from events where sender_id = :s order by id"), {"s": f"rest:{sender}"}
+            ).all()
             kinds = "".join({"user": "u", "bot": "b"}.get(r[0], "") for r in rows)
             stored += kinds.count("u")
             if kinds.count("u") != count:
@@ -95,12 +104,18 @@ def verify(db_url: str, answered: Dict[str, int]) -> Tuple[int, List[str]]:
 def summarise(name: str, result: Dict[str, Any], stored: int, problems: List[str], rss: Dict[str, float]) -> Dict:
     latencies = result["latencies"]
     return {
-        "setup": name, "requests": len(latencies), "errors": result["errors"],
+        "setup": name,
+        "requests": len(latencies),
+        "errors": result["errors"],
         "messages_per_second": round(len(latencies) / result["seconds"], 1),
-        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1), "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "answered": sum(result["senders"].values()), "stored_user_messages": stored,
-        "lost_or_duplicated": len(problems), "problems": problems[:10], "peak_rss_mb": rss,
+        "answered": sum(result["senders"].values()),
+        "stored_user_messages": stored,
+        "lost_or_duplicated": len(problems),
+        "problems": problems[:10],
+        "peak_rss_mb": rss,
     }
 
 
@@ -114,8 +129,9 @@ def single(model: Path, args: argparse.Namespace, workdir: Path) -> Dict[str, An
         servers.append(rasa)
         port = rasa.port
         rasa.wait_until_ready(f"http://127.0.0.1:{port}/webhooks/rest/", timeout=240)
-        result = asyncio.run(run_load(f"http://127.0.0.1:{port}/webhooks/rest/webhook", {}, args.people,
-                                      args.messages, args.time_limit))
+        result = asyncio.run(
+            run_load(f"http://127.0.0.1:{port}/webhooks/rest/webhook", {}, args.people, args.messages, args.time_limit)
+        )
         rss = {"rasa": peak_rss_mb(rasa.process.pid), "actions": peak_rss_mb(servers[0].process.pid)}
     finally:
         for server in reversed(servers):
@@ -139,14 +155,24 @@ def scaled(model: Path, args: argparse.Namespace, workdir: Path) -> Dict[str, An
         token = secrets.token_hex(16)
         nginx = Nginx(workdir, [r.port for r in rasas], token)
         servers.append(nginx)
-        result = asyncio.run(run_load(f"http://127.0.0.1:{nginx.port}/webhooks/rest/webhook",
-                                      {"Authorization": f"Bearer {token}"}, args.people, args.messages,
-                                      args.time_limit))
+        result = asyncio.run(
+            run_load(
+                f"http://127.0.0.1:{nginx.port}/webhooks/rest/webhook",
+                {"Authorization": f"Bearer {token}"},
+                args.people,
+                args.messages,
+                args.time_limit,
+            )
+        )
         rss = {f"rasa_{i + 1}": peak_rss_mb(r.process.pid) for i, r in enumerate(rasas)}
         rss["actions"] = peak_rss_mb(servers[1].process.pid)
-        db_url = (f"postgresql://{postgres.user}:{postgres.password}@127.0.0.1:{postgres.port}/{postgres.database}")
-        return summarise(f"scaled ({args.instances} instances, PostgreSQL + Redis, nginx)", result,
-                         *verify(db_url, result["senders"]), rss)
+        db_url = f"postgresql://{postgres.user}:{postgres.password}@127.0.0.1:{postgres.port}/{postgres.database}"
+        return summarise(
+            f"scaled ({args.instances} instances, PostgreSQL + Redis, nginx)",
+            result,
+            *verify(db_url, result["senders"]),
+            rss,
+        )
     finally:
         for server in reversed(servers):
             server.stop()
@@ -174,8 +200,10 @@ def main() -> int:
     print(f"\n{args.people} people x {args.messages} messages")
     print(f"{'set-up':<52}{'msg/s':>7}{'p50':>8}{'p95':>8}{'p99':>8}{'errors':>8}{'lost':>6}")
     for r in report["results"]:
-        print(f"{r['setup']:<52}{r['messages_per_second']:>7}{r['p50_ms']:>8}{r['p95_ms']:>8}{r['p99_ms']:>8}"
-              f"{r['errors']:>8}{r['lost_or_duplicated']:>6}")
+        print(
+            f"{r['setup']:<52}{r['messages_per_second']:>7}{r['p50_ms']:>8}{r['p95_ms']:>8}{r['p99_ms']:>8}"
+            f"{r['errors']:>8}{r['lost_or_duplicated']:>6}"
+        )
         print(f"{'':<52}answered {r['answered']}, stored {r['stored_user_messages']}, peak RSS MB {r['peak_rss_mb']}")
     print(f"written: {RESULTS / 'load.json'}")
     return 0 if all(r["lost_or_duplicated"] == 0 and r["errors"] == 0 for r in report["results"]) else 1

@@ -19,13 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.run_bench import CONVERSATION
+from devstack.local_servers import action_server, embedded_endpoints
+from scripts.train_model import current_model
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(ROOT / "bench"))
-from local_servers import action_server, embedded_endpoints  # noqa: E402
-from run_bench import CONVERSATION  # noqa: E402
-from train_model import current_model  # noqa: E402
 
 
 async def converse(model: Path, endpoints: Path, top: int) -> None:
@@ -44,9 +42,14 @@ async def converse(model: Path, endpoints: Path, top: int) -> None:
         times.append(time.perf_counter() - started)
         if turn == 119:
             profile.disable()
-    print("ms at turns 1-5:", [round(t * 1000) for t in times[:5]],
-          " 95-99:", [round(t * 1000) for t in times[94:99]], " 121-125 (not profiled):",
-          [round(t * 1000) for t in times[120:125]])
+    print(
+        "ms at turns 1-5:",
+        [round(t * 1000) for t in times[:5]],
+        " 95-99:",
+        [round(t * 1000) for t in times[94:99]],
+        " 121-125 (not profiled):",
+        [round(t * 1000) for t in times[120:125]],
+    )
     pstats.Stats(profile).sort_stats("cumulative").print_stats(top)
 
 

@@ -28,16 +28,17 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import aiohttp
 import yaml
 
+from devstack.local_servers import SERVER_ENV as ENV
+from devstack.local_servers import VENV_BIN, Server, action_server, embedded_endpoints, rasa_server
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-sys.path.insert(0, str(ROOT / "scripts"))
-from local_servers import SERVER_ENV as ENV  # noqa: E402
-from local_servers import VENV_BIN, Server, action_server, embedded_endpoints, rasa_server  # noqa: E402
+
 # A realistic conversation: questions, follow-ups, a red flag, small talk.
 CONVERSATION = [
     "hi",
@@ -79,9 +80,24 @@ def train(name: str, config: Path, out: Path) -> Dict[str, Any]:
     log = out / f"train-{name}.log"
     with open(log, "w") as output:
         result = subprocess.run(
-            [str(VENV_BIN / "rasa"), "train", "--config", str(config), "--domain", "domain.yml", "--data", "data",
-             "--out", str(out), "--fixed-model-name", name],
-            cwd=ROOT, env={**ENV, "RASA_CACHE_DIRECTORY": str(cache)}, stdout=output, stderr=subprocess.STDOUT,
+            [
+                str(VENV_BIN / "rasa"),
+                "train",
+                "--config",
+                str(config),
+                "--domain",
+                "domain.yml",
+                "--data",
+                "data",
+                "--out",
+                str(out),
+                "--fixed-model-name",
+                name,
+            ],
+            cwd=ROOT,
+            env={**ENV, "RASA_CACHE_DIRECTORY": str(cache)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     seconds = time.monotonic() - started
     shutil.rmtree(cache, ignore_errors=True)
@@ -146,7 +162,10 @@ async def turn_latencies(url: str, turns: int = 100) -> Dict[str, float]:
         for turn in range(turns):
             measured.append(await send(session, url, sender, CONVERSATION[1 + turn % (len(CONVERSATION) - 3)]))
     # The median of a few turns around each mark, to damp single-request noise.
-    return {f"turn_{mark}_ms": round(statistics.median(measured[max(0, mark - 3):mark + 2]) * 1000, 1) for mark in TURN_MARKS}
+    return {
+        f"turn_{mark}_ms": round(statistics.median(measured[max(0, mark - 3) : mark + 2]) * 1000, 1)
+        for mark in TURN_MARKS
+    }
 
 
 def percentile(values: List[float], share: float) -> float:
@@ -165,8 +184,12 @@ def summarise(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
             by_text.setdefault(text, []).extend(measured)
     return {
         # Which messages make the tail: each message's slowest answer, slowest first.
-        "slowest_ms_by_message": dict(sorted(((text, round(max(measured) * 1000, 1)) for text, measured in by_text.items()),
-                                             key=lambda item: -item[1])[:5]),
+        "slowest_ms_by_message": dict(
+            sorted(
+                ((text, round(max(measured) * 1000, 1)) for text, measured in by_text.items()),
+                key=lambda item: -item[1],
+            )[:5]
+        ),
         "requests": len(latencies),
         "errors": sum(run["errors"] for run in runs),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
@@ -187,8 +210,18 @@ def chart(report: Dict[str, Any], path: Path) -> None:
     width = 0.38
     for index, system in enumerate(systems):
         levels = report[system]["load"]
-        left.bar([i + index * width for i in range(len(LEVELS))], [levels[str(n)]["p50_ms"] for n in LEVELS], width, label=system)
-        middle.bar([i + index * width for i in range(len(LEVELS))], [levels[str(n)]["messages_per_second"] for n in LEVELS], width, label=system)
+        left.bar(
+            [i + index * width for i in range(len(LEVELS))],
+            [levels[str(n)]["p50_ms"] for n in LEVELS],
+            width,
+            label=system,
+        )
+        middle.bar(
+            [i + index * width for i in range(len(LEVELS))],
+            [levels[str(n)]["messages_per_second"] for n in LEVELS],
+            width,
+            label=system,
+        )
         right.plot(TURN_MARKS, [report[system]["turns"][f"turn_{m}_ms"] for m in TURN_MARKS], marker="o", label=system)
     for axis, title in ((left, "median latency (ms)"), (middle, "messages per second")):
         axis.set_xticks([i + width / 2 for i in range(len(LEVELS))])
@@ -214,7 +247,11 @@ def main() -> int:
     models_dir.mkdir(exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="cramp-bench-"))
     baseline_config = workdir / "baseline-config.yml"
-    baseline_config.write_text(yaml.safe_dump({"recipe": "default.v1", "language": "en", "assistant_id": "baseline", "pipeline": None, "policies": None}))
+    baseline_config.write_text(
+        yaml.safe_dump(
+            {"recipe": "default.v1", "language": "en", "assistant_id": "baseline", "pipeline": None, "policies": None}
+        )
+    )
 
     previous = json.loads((RESULTS / "bench.json").read_text()) if (RESULTS / "bench.json").exists() else {}
     report: Dict[str, Any] = {"machine": {"cores": os.cpu_count()}, "conversation": CONVERSATION}
@@ -234,13 +271,20 @@ def main() -> int:
         for name in ("project", "baseline"):
             endpoints = workdir / f"endpoints-{name}.yml"
             # Each as users run it: the project with endpoints.yml's stores, stock Rasa with Rasa's SQL store.
-            endpoints.write_text(embedded_endpoints(servers["actions"].port, workdir / f"{name}.db",
-                                                    None if name == "project" else "SQL"))
+            endpoints.write_text(
+                embedded_endpoints(
+                    servers["actions"].port, workdir / f"{name}.db", None if name == "project" else "SQL"
+                )
+            )
             servers[name] = rasa_server(
-                report[name]["model"], endpoints, workdir,
+                report[name]["model"],
+                endpoints,
+                workdir,
                 # The 100-turn conversation would hit the per-sender rate limit; the limiter is not measured.
                 {"CRAMP_COACH_RATE_LIMIT": "0"} if name == "project" else None,
-                credentials=credentials[name], name=name)
+                credentials=credentials[name],
+                name=name,
+            )
             port = servers[name].port
             urls[name] = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
             asyncio.run(first_answer(urls[name]))
@@ -250,7 +294,7 @@ def main() -> int:
         runs: Dict[str, Dict[int, List[Dict[str, Any]]]] = {n: {level: [] for level in LEVELS} for n in urls}
         for round_number in range(args.rounds):
             for level in LEVELS:
-                for name in (("project", "baseline") if round_number % 2 == 0 else ("baseline", "project")):
+                for name in ("project", "baseline") if round_number % 2 == 0 else ("baseline", "project"):
                     runs[name][level].append(asyncio.run(load(urls[name], level, args.conversations, args.time_limit)))
                     print(f"round {round_number + 1}, {level} people, {name}: done", flush=True)
         for name in urls:
@@ -266,19 +310,29 @@ def main() -> int:
     project, baseline = report["project"], report["baseline"]
     report["ratios_project_over_baseline"] = {
         "p50_1_person": round(project["load"]["1"]["p50_ms"] / baseline["load"]["1"]["p50_ms"], 2),
-        "throughput_10_people": round(project["load"]["10"]["messages_per_second"] / baseline["load"]["10"]["messages_per_second"], 2),
+        "throughput_10_people": round(
+            project["load"]["10"]["messages_per_second"] / baseline["load"]["10"]["messages_per_second"], 2
+        ),
         "train_seconds": round((project["train_seconds"] or 0) / (baseline["train_seconds"] or 1), 2),
         "peak_rss": round(project["peak_rss_mb"] / baseline["peak_rss_mb"], 2),
         "cold_start": round(project["cold_start_seconds"] / baseline["cold_start_seconds"], 2),
     }
-    report["project"]["turn_100_over_turn_1"] = round(project["turns"]["turn_100_ms"] / project["turns"]["turn_1_ms"], 2)
-    report["baseline"]["turn_100_over_turn_1"] = round(baseline["turns"]["turn_100_ms"] / baseline["turns"]["turn_1_ms"], 2)
+    report["project"]["turn_100_over_turn_1"] = round(
+        project["turns"]["turn_100_ms"] / project["turns"]["turn_1_ms"], 2
+    )
+    report["baseline"]["turn_100_over_turn_1"] = round(
+        baseline["turns"]["turn_100_ms"] / baseline["turns"]["turn_1_ms"], 2
+    )
     (RESULTS / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
     chart(report, RESULTS / "bench.png")
 
     print(f"\n{'figure':<34}{'project':>12}{'baseline':>12}{'ratio':>8}")
-    rows = [("train (s, from scratch)", "train_seconds"), ("model (MB)", "model_mb"),
-            ("cold start to first answer (s)", "cold_start_seconds"), ("peak RSS rasa run (MB)", "peak_rss_mb")]
+    rows = [
+        ("train (s, from scratch)", "train_seconds"),
+        ("model (MB)", "model_mb"),
+        ("cold start to first answer (s)", "cold_start_seconds"),
+        ("peak RSS rasa run (MB)", "peak_rss_mb"),
+    ]
     for label, key in rows:
         a, b = project[key], baseline[key]
         print(f"{label:<34}{a:>12}{b:>12}{(a / b if a and b else float('nan')):>8.2f}")

@@ -21,10 +21,9 @@ from pathlib import Path
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_bench import CONVERSATION, first_answer, percentile, send, turn_latencies  # noqa: E402
-from local_servers import action_server, embedded_endpoints, rasa_server  # noqa: E402
-from train_model import current_model  # noqa: E402
+from bench.run_bench import CONVERSATION, first_answer, percentile, send, turn_latencies
+from devstack.local_servers import action_server, embedded_endpoints, rasa_server
+from scripts.train_model import current_model
 
 
 async def single_person(url: str, conversations: int = 5) -> dict:
@@ -34,15 +33,20 @@ async def single_person(url: str, conversations: int = 5) -> dict:
             sender = "quick-" + uuid.uuid4().hex
             for text in CONVERSATION:
                 latencies.append(await send(session, url, sender, text))
-    return {"p50_ms": round(percentile(latencies, 0.5) * 1000, 1), "p95_ms": round(percentile(latencies, 0.95) * 1000, 1)}
+    return {
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="default: the model for the current data")
     parser.add_argument("--label", default="")
-    parser.add_argument("--store", help="a tracker store type instead of endpoints.yml's stores "
-                                        "(SQL for code older than the project's store)")
+    parser.add_argument(
+        "--store",
+        help="a tracker store type instead of endpoints.yml's stores (SQL for code older than the project's store)",
+    )
     args = parser.parse_args()
     model = args.model or current_model()
     if model is None:
@@ -55,8 +59,12 @@ def main() -> int:
         servers.append(rasa_server(model, endpoints, workdir, {"CRAMP_COACH_RATE_LIMIT": "0"}))
         url = f"http://127.0.0.1:{servers[1].port}/webhooks/rest/webhook"
         asyncio.run(first_answer(url))
-        figures = {"label": args.label, "model": Path(model).name, **asyncio.run(single_person(url)),
-                   **asyncio.run(turn_latencies(url))}
+        figures = {
+            "label": args.label,
+            "model": Path(model).name,
+            **asyncio.run(single_person(url)),
+            **asyncio.run(turn_latencies(url)),
+        }
     finally:
         for server in servers:
             server.stop()

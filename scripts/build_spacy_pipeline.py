@@ -21,11 +21,11 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Mapping, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from actions.knowledge import KNOWLEDGE_FILE, load_knowledge
+from addons.model.emergency_numbers import load_numbers
 
-from actions.knowledge import KNOWLEDGE_FILE, load_knowledge  # noqa: E402
-from addons.emergency_numbers import load_numbers  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 PACKAGE_NAME = "cramp_coach"
 PACKAGE = f"en_{PACKAGE_NAME}"
@@ -74,9 +74,7 @@ def synonyms_yaml(vocabulary: Vocabulary) -> str:
 def project_vocabulary() -> Dict[str, Dict[str, Tuple[str, ...]]]:
     """The knowledge vocabulary plus country names (entity `country`, value = code)."""
     vocabulary = {k: dict(v) for k, v in load_knowledge(KNOWLEDGE_FILE).vocabulary.items()}
-    vocabulary["country"] = {
-        code: country.phrases for code, country in load_numbers().countries.items()
-    }
+    vocabulary["country"] = {code: country.phrases for code, country in load_numbers().countries.items()}
     return vocabulary
 
 
@@ -153,8 +151,17 @@ def main() -> int:
         return 0
     package_dir = build(vocabulary, wanted)
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--force-reinstall", str(package_dir)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--force-reinstall",
+            str(package_dir),
+        ],
         check=True,
     )
     print(f"built and installed spaCy pipeline {PACKAGE} ({wanted})")

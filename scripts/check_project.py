@@ -11,7 +11,6 @@ Each problem says what to fix and where. Checks:
 from __future__ import annotations
 
 import re
-import runpy
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -19,9 +18,9 @@ from typing import Dict, Iterable, List, Set, Tuple
 
 import yaml
 
+from coach_names import SAID_BY_CODE
+
 ROOT = Path(__file__).resolve().parent.parent
-# Read as a plain file: importing the addons package would load Rasa (seconds) for a list of names.
-SAID_BY_CODE = runpy.run_path(str(ROOT / "addons" / "code_responses.py"))["SAID_BY_CODE"]
 ANSWER_ACTION = "action_answer_topic"
 MIN_EXAMPLES = 20
 BLIND_MIN_WORDS = 8
@@ -102,17 +101,27 @@ def check_knowledge_reachable(root: Path) -> List[str]:
                 continue
             count = len(examples.get(intent, []))
             if count < MIN_EXAMPLES:
-                problems.append(f"{where}: {count} NLU examples, need {MIN_EXAMPLES}: add examples under `- intent: {intent}` in data/nlu/")
+                problems.append(
+                    f"{where}: {count} NLU examples, need {MIN_EXAMPLES}: "
+                    f"add examples under `- intent: {intent}` in data/nlu/"
+                )
             if intent not in answered:
-                problems.append(f"{where}: no rule or story answers it: add a rule in data/rules/answers.yml with `- intent: {intent}` then `- action: {ANSWER_ACTION}`")
-            wanted = {(name, str(v)) for name in ("population", "medication", "body_part") for v in _as_list(route.get(name))}
+                problems.append(
+                    f"{where}: no rule or story answers it: add a rule in data/rules/answers.yml "
+                    f"with `- intent: {intent}` then `- action: {ANSWER_ACTION}`"
+                )
+            wanted = {
+                (name, str(v)) for name in ("population", "medication", "body_part") for v in _as_list(route.get(name))
+            }
             covered = any(
                 story_intent == intent and (not wanted or wanted & set(story_entities))
                 for story_intent, story_entities in asked
             )
             if not covered:
                 hint = f" with one of the entities {sorted(wanted)}" if wanted else ""
-                problems.append(f"{where}: no test story asks it: add one to tests/test_stories.yml with intent {intent}{hint}")
+                problems.append(
+                    f"{where}: no test story asks it: add one to tests/test_stories.yml with intent {intent}{hint}"
+                )
     return problems
 
 
@@ -138,11 +147,17 @@ def check_domain_consistency(root: Path) -> List[str]:
             if "intent" in step:
                 used_intents.add(step["intent"])
                 if step["intent"] not in intents | BUILT_IN_INTENTS:
-                    problems.append(f"{path.relative_to(root)}: '{name}' uses intent '{step['intent']}', which domain.yml does not list")
+                    problems.append(
+                        f"{path.relative_to(root)}: '{name}' uses intent '{step['intent']}', "
+                        "which domain.yml does not list"
+                    )
             if "action" in step:
                 used_actions.add(step["action"])
                 if step["action"] not in responses | actions and not step["action"].startswith("action_"):
-                    problems.append(f"{path.relative_to(root)}: '{name}' uses action '{step['action']}', which domain.yml does not define")
+                    problems.append(
+                        f"{path.relative_to(root)}: '{name}' uses action '{step['action']}', "
+                        "which domain.yml does not define"
+                    )
     for intent in sorted(nlu_intents - intents):
         problems.append(f"data/nlu: intent '{intent}' has examples but is not in domain.yml `intents:`")
     for intent in sorted(intents - nlu_intents):
@@ -153,17 +168,23 @@ def check_domain_consistency(root: Path) -> List[str]:
         problems.append(f"domain.yml: action '{action}' is used by no rule or story in data/")
     for response in SAID_BY_CODE:
         if response not in responses:
-            problems.append(f"domain.yml: response '{response}' (said by code, addons/code_responses.py) is missing")
-    code = "\n".join(
-        p.read_text(encoding="utf-8")
-        for folder in ("actions", "addons")
-        for p in sorted((root / folder).rglob("*.py"))
-    ) + (root / "domain.yml").read_text(encoding="utf-8").split("slots:", 1)[0]
+            problems.append(f"domain.yml: response '{response}' (said by code, coach_names.py) is missing")
+    code = (
+        "\n".join(
+            p.read_text(encoding="utf-8")
+            for folder in ("actions", "addons")
+            for p in sorted((root / folder).rglob("*.py"))
+        )
+        + (root / "domain.yml").read_text(encoding="utf-8").split("slots:", 1)[0]
+    )
     code += "\n".join(p.read_text(encoding="utf-8") for p in _yaml_files(root / "data"))
     responses_text = yaml.safe_dump(domain.get("responses") or {})
     for slot in sorted(slots):
         if f'"{slot}"' not in code and f"{{{slot}}}" not in responses_text and f"name: {slot}" not in responses_text:
-            problems.append(f"domain.yml: slot '{slot}' is read or set nowhere (actions/, addons/, responses, data/): remove it or use it")
+            problems.append(
+                f"domain.yml: slot '{slot}' is read or set nowhere (actions/, addons/, responses, data/): "
+                "remove it or use it"
+            )
     return problems
 
 
@@ -225,27 +246,37 @@ def check_held_out_not_trained(root: Path) -> List[str]:
     BLIND_MIN_WORDS words or more count; in the public NLU test set, every message.
     """
     trained = {_words(text): path for text, path in _training_texts(root) if _words(text)}
-    return [f"held-out message '{text}' ({path.relative_to(root)}) is also training data in "
-            f"{trained[_words(text)].relative_to(root)}: remove it from the training data"
-            for text, path in _held_out_texts(root) if _words(text) in trained
-            and (path.name == "nlu_test.yml" or len(_words(text)) >= BLIND_MIN_WORDS)]
+    return [
+        f"held-out message '{text}' ({path.relative_to(root)}) is also training data in "
+        f"{trained[_words(text)].relative_to(root)}: remove it from the training data"
+        for text, path in _held_out_texts(root)
+        if _words(text) in trained and (path.name == "nlu_test.yml" or len(_words(text)) >= BLIND_MIN_WORDS)
+    ]
 
 
 def check_spacy_agrees(root: Path) -> List[str]:
-    sys.path.insert(0, str(root / "scripts"))
-    import build_spacy_pipeline as build
+    from scripts import build_spacy_pipeline as build
 
     problems = []
     vocabulary = build.project_vocabulary()
     if (root / "data" / "nlu" / "synonyms.yml").read_text() != build.synonyms_yaml(vocabulary):
-        problems.append("data/nlu/synonyms.yml differs from the knowledge vocabulary: run `make setup` (do not edit it by hand)")
+        problems.append(
+            "data/nlu/synonyms.yml differs from the knowledge vocabulary: run `make setup` (do not edit it by hand)"
+        )
     if build.installed_fingerprint() != build.fingerprint(vocabulary):
-        problems.append("the installed spaCy pipeline en_cramp_coach is older than the knowledge vocabulary: run `make setup`")
+        problems.append(
+            "the installed spaCy pipeline en_cramp_coach is older than the knowledge vocabulary: run `make setup`"
+        )
     return problems
 
 
-CHECKS = (check_knowledge_reachable, check_domain_consistency, check_near_duplicates, check_held_out_not_trained,
-          check_spacy_agrees)
+CHECKS = (
+    check_knowledge_reachable,
+    check_domain_consistency,
+    check_near_duplicates,
+    check_held_out_not_trained,
+    check_spacy_agrees,
+)
 
 
 def run_checks(root: Path = ROOT) -> List[str]:

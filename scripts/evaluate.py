@@ -26,14 +26,17 @@ from typing import Any, Dict, List, Tuple
 
 import yaml
 
-from topic_accuracy import question_sets, topic_figures  # noqa: E402 (scripts/ on the path above)
+from scripts.topic_accuracy import question_sets, topic_figures
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 BASELINE = ROOT / "tests" / "evaluation_baseline.json"
 RASA = Path(sys.executable).parent / "rasa"
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+ENV = {
+    **os.environ,
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "RASA_TELEMETRY_ENABLED": "false",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+}
 LABELS = {
     "nlu_macro_f1": "NLU intent macro-F1 (held out)",
     "nlu_weighted_f1": "NLU intent weighted F1 (held out)",
@@ -90,14 +93,31 @@ def rasa(log: Path, *args: str) -> int:
 
 def evaluate_nlu(model: Path, out: Path) -> Dict[str, float]:
     nlu = out / "nlu"
-    if rasa(out / "logs" / "test_nlu.log", "test", "nlu", "--model", str(model), "--nlu", "tests/nlu_test.yml", "--out", str(nlu)):
+    if rasa(
+        out / "logs" / "test_nlu.log",
+        "test",
+        "nlu",
+        "--model",
+        str(model),
+        "--nlu",
+        "tests/nlu_test.yml",
+        "--out",
+        str(nlu),
+    ):
         raise SystemExit(f"rasa test nlu failed; see {out / 'logs' / 'test_nlu.log'}")
     report = json.loads((nlu / "intent_report.json").read_text())
     errors = json.loads((nlu / "intent_errors.json").read_text()) if (nlu / "intent_errors.json").exists() else []
-    lines = ["# Misclassified held-out messages", "", "| message | expected | predicted | confidence |", "| --- | --- | --- | --- |"]
+    lines = [
+        "# Misclassified held-out messages",
+        "",
+        "| message | expected | predicted | confidence |",
+        "| --- | --- | --- | --- |",
+    ]
     for error in errors:
         predicted = error.get("intent_prediction") or {}
-        lines.append(f"| {error['text']} | {error['intent']} | {predicted.get('name')} | {predicted.get('confidence', 0):.2f} |")
+        lines.append(
+            f"| {error['text']} | {error['intent']} | {predicted.get('name')} | {predicted.get('confidence', 0):.2f} |"
+        )
     (out / "misclassified.md").write_text("\n".join(lines) + "\n")
     return {
         "nlu_macro_f1": report["macro avg"]["f1-score"],
@@ -108,7 +128,17 @@ def evaluate_nlu(model: Path, out: Path) -> Dict[str, float]:
 
 def evaluate_stories(model: Path, out: Path) -> Dict[str, float]:
     core = out / "core"
-    rasa(out / "logs" / "test_core.log", "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml", "--out", str(core))
+    rasa(
+        out / "logs" / "test_core.log",
+        "test",
+        "core",
+        "--model",
+        str(model),
+        "--stories",
+        "tests/test_stories.yml",
+        "--out",
+        str(core),
+    )
     failed = core / "failed_test_stories.yml"
     text = failed.read_text() if failed.exists() else ""
     if not (core / "story_report.json").exists():
@@ -116,12 +146,14 @@ def evaluate_stories(model: Path, out: Path) -> Dict[str, float]:
     return {"stories_failed": float(text.count("- story:"))}
 
 
-def score_triage(detect: Any, cases: List[Dict[str, Any]], prefix: str = "triage") -> Tuple[Dict[str, float], List[str]]:
+def score_triage(
+    detect: Any, cases: List[Dict[str, Any]], prefix: str = "triage"
+) -> Tuple[Dict[str, float], List[str]]:
     """Recall per level (a higher level counts as caught), exact rate, false positives, misses.
 
     `detect(text)` gives the level found ("emergency", "urgent", "routine" or None).
     """
-    from addons.red_flags import LEVEL_RANK
+    from addons.model.red_flags import LEVEL_RANK
 
     rank = {"none": 0, **LEVEL_RANK}
     totals, caught, exact, false_positive = Counter(), Counter(), 0, 0
@@ -146,18 +178,23 @@ TUNING_MARKER = "# -------------------------------------------------------------
 
 def triage_sets() -> List[Tuple[str, Path, List[Dict[str, Any]]]]:
     """(figure prefix, file, cases): the part curated with the patterns (strict thresholds),
-    the whole tuning suite, then each blind part (tests/heldout/triage_*.yml)."""
+    the whole tuning suite, then each blind part (tests/heldout/triage_*.yml).
+    """
     suite = ROOT / "tests" / "triage_cases.yml"
     text = suite.read_text()
-    sets = [("triage", suite, yaml.safe_load(text.split(TUNING_MARKER)[0])["cases"]),
-            ("triage[tuning]", suite, yaml.safe_load(text)["cases"])]
-    return sets + [(f"triage[{path.stem}]", path, yaml.safe_load(path.read_text())["cases"])
-                   for path in sorted((ROOT / "tests" / "heldout").glob("triage_*.yml"))]
+    sets = [
+        ("triage", suite, yaml.safe_load(text.split(TUNING_MARKER)[0])["cases"]),
+        ("triage[tuning]", suite, yaml.safe_load(text)["cases"]),
+    ]
+    return sets + [
+        (f"triage[{path.stem}]", path, yaml.safe_load(path.read_text())["cases"])
+        for path in sorted((ROOT / "tests" / "heldout").glob("triage_*.yml"))
+    ]
 
 
 def evaluate_triage(model: Path, out: Path) -> Dict[str, float]:
     """Both detectors, as the trained model runs them, on the tuning part and the blind parts."""
-    from local_servers import InProcessAssistant
+    from devstack.local_servers import InProcessAssistant
 
     assistant = InProcessAssistant(model)
 
@@ -196,8 +233,10 @@ def judge(figures: Dict[str, float], baseline: dict) -> List[Tuple[str, str, str
 
 def summary(model: Path, figures: Dict[str, float], baseline: dict, verdicts) -> str:
     lines = [
-        "# Evaluation summary", "",
-        f"Model: `{model.name}`. Baseline: `tests/evaluation_baseline.json`.", "",
+        "# Evaluation summary",
+        "",
+        f"Model: `{model.name}`. Baseline: `tests/evaluation_baseline.json`.",
+        "",
         "| figure | value | threshold | baseline | change | status |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
@@ -208,15 +247,20 @@ def summary(model: Path, figures: Dict[str, float], baseline: dict, verdicts) ->
         previous = baseline.get("figures", {}).get(name)
         change = f"{value - previous:+.3f}" if previous is not None else ""
         shown_previous = f"{previous:.3f}" if previous is not None else ""
-        lines.append(f"| {label(name)} | {value:.3f} | {threshold} | {shown_previous} | {change} | {status}{': ' + why if why else ''} |")
-    lines += ["", "Details: `results/misclassified.md`, `results/nlu/intent_confusion_matrix.png`, "
-              "`results/nlu/intent_report.json`, `results/core/failed_test_stories.yml`."]
+        lines.append(
+            f"| {label(name)} | {value:.3f} | {threshold} | {shown_previous} | {change} "
+            f"| {status}{': ' + why if why else ''} |"
+        )
+    lines += [
+        "",
+        "Details: `results/misclassified.md`, `results/nlu/intent_confusion_matrix.png`, "
+        "`results/nlu/intent_report.json`, `results/core/failed_test_stories.yml`.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def current_model() -> Path:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from train_model import current_model as find
+    from scripts.train_model import current_model as find
 
     model = find()
     if model is None:
@@ -230,8 +274,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "results")
     parser.add_argument("--baseline", type=Path, default=BASELINE)
     parser.add_argument("--update-baseline", action="store_true", help="store these figures as the new baseline")
-    parser.add_argument("--quick", action="store_true",
-                        help="NLU and stories only (a minute, not several): judges just those figures")
+    parser.add_argument(
+        "--quick", action="store_true", help="NLU and stories only (a minute, not several): judges just those figures"
+    )
     args = parser.parse_args()
     if args.quick and args.update_baseline:
         parser.error("--update-baseline needs every figure: run without --quick")
@@ -242,8 +287,9 @@ def main() -> int:
         figures.update(evaluate_triage(model, args.out))
         topics, topic_misses = topic_figures(model, question_sets())
         figures.update(topics)
-        (args.out / "topic_misses.md").write_text("# Held-out questions not given an acceptable entry\n\n"
-                                                   + "".join(f"- {miss}\n" for miss in topic_misses))
+        (args.out / "topic_misses.md").write_text(
+            "# Held-out questions not given an acceptable entry\n\n" + "".join(f"- {miss}\n" for miss in topic_misses)
+        )
     baseline = json.loads(args.baseline.read_text()) if args.baseline.exists() else {}
     if args.update_baseline:
         baseline["figures"] = {k: round(v, 4) for k, v in figures.items()}

@@ -32,7 +32,32 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w+])\+?\d[\d ().-]{6,}\d")
 # "my name is Sam", "I'm Sam Jones": a capitalised word after an introduction.
 NAME = re.compile(r"(?i:\b(my name is|i am|i'm|im|this is|call me|it's|its)\s+)([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
-NOT_NAMES = {"pregnant", "in", "on", "from", "not", "so", "very", "really", "worried", "diabetic", "here", "back", "fine", "ok", "okay", "the", "a", "an", "still", "also", "just", "getting", "having", "taking"}
+NOT_NAMES = {
+    "pregnant",
+    "in",
+    "on",
+    "from",
+    "not",
+    "so",
+    "very",
+    "really",
+    "worried",
+    "diabetic",
+    "here",
+    "back",
+    "fine",
+    "ok",
+    "okay",
+    "the",
+    "a",
+    "an",
+    "still",
+    "also",
+    "just",
+    "getting",
+    "having",
+    "taking",
+}
 
 
 def scrub(text: str) -> str:
@@ -63,15 +88,22 @@ def read_conversations(url: str) -> List[List[Dict[str, Any]]]:
     """Every conversation's events (as dicts), through Rasa's own SQL tracker store."""
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
-
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    settings = {"dialect": parsed.drivername, "db": parsed.database, "host": parsed.host,
-                "port": parsed.port, "username": parsed.username, "password": parsed.password}
+    settings = {
+        "dialect": parsed.drivername,
+        "db": parsed.database,
+        "host": parsed.host,
+        "port": parsed.port,
+        "username": parsed.username,
+        "password": parsed.password,
+    }
 
     async def read() -> List[List[Dict[str, Any]]]:
-        store = SQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), **{k: v for k, v in settings.items() if v is not None})
+        store = SQLTrackerStore(
+            Domain.load(str(ROOT / "domain.yml")), **{k: v for k, v in settings.items() if v is not None}
+        )
         conversations = []
         for sender_id in sorted(await store.keys()):
             tracker = await store.retrieve_full_tracker(sender_id)
@@ -113,10 +145,17 @@ def export(conversations: List[List[Dict[str, Any]]], out: Path, threshold: floa
         if any("user" in s for s in steps):
             stories.append({"story": f"Conversation {number} (exported)", "steps": steps})
 
-    header = ("# Exported by scripts/export_conversations.py: messages the assistant was unsure of,\n"
-              "# under the intent it guessed. Move each to the right intent in data/nlu/, then retrain.\n")
-    nlu = [{"intent": intent, "examples": "".join(f"- {text}\n" for text in texts)} for intent, texts in sorted(to_review.items())]
-    (out / "nlu_to_review.yml").write_text(header + yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False))
+    header = (
+        "# Exported by scripts/export_conversations.py: messages the assistant was unsure of,\n"
+        "# under the intent it guessed. Move each to the right intent in data/nlu/, then retrain.\n"
+    )
+    nlu = [
+        {"intent": intent, "examples": "".join(f"- {text}\n" for text in texts)}
+        for intent, texts in sorted(to_review.items())
+    ]
+    (out / "nlu_to_review.yml").write_text(
+        header + yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False)
+    )
     (out / "test_stories.yml").write_text(
         "# Exported conversations as test stories: check each, then copy good ones to tests/test_stories.yml.\n"
         + yaml.safe_dump({"version": "3.1", "stories": stories}, allow_unicode=True, sort_keys=False)
@@ -125,8 +164,11 @@ def export(conversations: List[List[Dict[str, Any]]], out: Path, threshold: floa
     for topic, counts in sorted(feedback.items()):
         lines.append(f"| {topic} | {counts['👍']} | {counts['👎']} |")
     (out / "feedback.md").write_text("\n".join(lines) + "\n")
-    return {"conversations": len(stories), "to_review": sum(map(len, to_review.values())),
-            "feedback": sum(sum(c.values()) for c in feedback.values())}
+    return {
+        "conversations": len(stories),
+        "to_review": sum(map(len, to_review.values())),
+        "feedback": sum(sum(c.values()) for c in feedback.values()),
+    }
 
 
 def main() -> int:
@@ -137,12 +179,17 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=0.6, help="review messages below this confidence")
     args = parser.parse_args()
     if args.url is None and not args.db.exists():
-        print(f"error: no tracker store at {args.db.resolve()} (run the assistant first, or pass --db/--url)", file=sys.stderr)
+        print(
+            f"error: no tracker store at {args.db.resolve()} (run the assistant first, or pass --db/--url)",
+            file=sys.stderr,
+        )
         return 1
     url = args.url or f"sqlite:///{args.db.resolve()}"
     counts = export(read_conversations(url), args.out, args.threshold)
-    print(f"exported {counts['conversations']} conversations, {counts['to_review']} messages to review, "
-          f"{counts['feedback']} feedback answers into {args.out}")
+    print(
+        f"exported {counts['conversations']} conversations, {counts['to_review']} messages to review, "
+        f"{counts['feedback']} feedback answers into {args.out}"
+    )
     return 0
 
 

@@ -14,15 +14,14 @@ Prints how many conversations and events were deleted; never their ids or text.
 from __future__ import annotations
 
 import argparse
-import warnings
 import asyncio
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 async def delete_conversations(endpoints: Path, days: float, dry_run: bool, conversation: Optional[str]) -> tuple:
@@ -31,13 +30,13 @@ async def delete_conversations(endpoints: Path, days: float, dry_run: bool, conv
     from rasa.core.utils import AvailableEndpoints
     from rasa.shared.core.domain import Domain
 
-    from addons.tracker_store import FailClosedSQLTrackerStore
+    from addons.server.tracker_store import FailClosedSQLTrackerStore
 
     available = AvailableEndpoints.read_endpoints(str(endpoints))
     store = TrackerStore.create(available.tracker_store, Domain.load(str(ROOT / "domain.yml")))
     store = getattr(store, "_tracker_store", store)
     if not isinstance(store, FailClosedSQLTrackerStore):
-        raise SystemExit(f"error: {endpoints} does not use addons.tracker_store.FailClosedSQLTrackerStore")
+        raise SystemExit(f"error: {endpoints} does not use addons.server.tracker_store.FailClosedSQLTrackerStore")
     lock_store = LockStore.create(available.lock_store)
     chosen = [conversation] if conversation else store.idle_conversations(days)
     events = 0
@@ -62,11 +61,11 @@ def main() -> int:
     warnings.simplefilter("ignore")  # SQLAlchemy 2.0 notices about Rasa's own code
     os.chdir(ROOT)  # the embedded profile's SQLite path is relative to the project
     conversations, events = asyncio.run(
-        delete_conversations(args.endpoints, args.days, args.dry_run, args.conversation))
+        delete_conversations(args.endpoints, args.days, args.dry_run, args.conversation)
+    )
     verb = "would delete" if args.dry_run else "deleted"
     scope = "on request" if args.conversation else f"retention {args.days:g} days"
-    print(f"{scope}: {verb} {conversations} conversation(s)"
-          + ("" if args.dry_run else f", {events} event(s)"))
+    print(f"{scope}: {verb} {conversations} conversation(s)" + ("" if args.dry_run else f", {events} event(s)"))
     return 0
 
 

@@ -53,10 +53,16 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# Rasa loads the project's components (addons.*) by module path: make the project importable
-# from any working directory of this virtualenv.
+# The project itself, editable: Rasa loads its components, stores and channels by module path.
+# (Replaces the cramp_coach.pth of older checkouts, which put the whole root on sys.path.)
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-[ "$(cat "$site/cramp_coach.pth" 2>/dev/null)" = "$PWD" ] || echo "$PWD" > "$site/cramp_coach.pth"
+rm -f "$site/cramp_coach.pth"
+project_stamp="$VENV/.project-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$project_stamp" ] || ! "$VENV/bin/python" -c 'import addons.model, devstack, coach_names' 2>/dev/null; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+  rm -f "$VENV"/.project-*
+  touch "$project_stamp"
+fi
 
 # The web widget's socket.io-client, from the npm registry, served locally (no CDN).
 web_stamp="web/node_modules/.lock-$(sha256sum web/package-lock.json | cut -c1-16)"
@@ -65,4 +71,4 @@ if [ ! -f "$web_stamp" ]; then
   touch "$web_stamp"
 fi
 
-TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" scripts/build_spacy_pipeline.py
+TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -m scripts.build_spacy_pipeline

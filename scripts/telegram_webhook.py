@@ -45,11 +45,15 @@ def main() -> int:
     if not url or not url.startswith("https://") or not secret:
         print("error: set TELEGRAM_WEBHOOK_URL (https://...) and TELEGRAM_SECRET_TOKEN", file=sys.stderr)
         return 2
-    result = call("setWebhook", token, {
-        "url": url,
-        "secret_token": secret,
-        "allowed_updates": ["message", "edited_message", "callback_query"],
-    })
+    result = call(
+        "setWebhook",
+        token,
+        {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": ["message", "edited_message", "callback_query"],
+        },
+    )
     print(result.get("description") or result)
     return 0 if result.get("ok") else 1
 

@@ -19,11 +19,10 @@ from typing import Any, Dict, List, Tuple
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-HELDOUT = ROOT / "tests" / "heldout"
+from devstack.local_servers import InProcessAssistant, action_server
 
-from local_servers import InProcessAssistant, action_server  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+HELDOUT = ROOT / "tests" / "heldout"
 
 
 def question_sets() -> List[Path]:
@@ -61,8 +60,10 @@ def score_set(assistant: InProcessAssistant, path: Path) -> Tuple[Dict[str, floa
             else:
                 misses.append(f"follow-up: {turn['text']!r} -> {topic} (accept {turn['accept']})")
     name = path.stem
-    figures = {f"topic_accuracy[{name}]": right / max(1, len(questions)),
-               f"right_entry_offered[{name}]": offered / max(1, len(questions) - right)}
+    figures = {
+        f"topic_accuracy[{name}]": right / max(1, len(questions)),
+        f"right_entry_offered[{name}]": offered / max(1, len(questions) - right),
+    }
     if follow_total:
         figures[f"follow_up_accuracy[{name}]"] = follow_right / follow_total
     return figures, misses
@@ -85,7 +86,7 @@ def topic_figures(model: Path, sets: List[Path]) -> Tuple[Dict[str, float], List
 
 
 def main() -> int:
-    from evaluate import current_model
+    from scripts.evaluate import current_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path)

@@ -1,8 +1,11 @@
 """Trains a model when the data changed; otherwise says which model is current.
 
 A model is named cramp-coach-<date>-<fingerprint>.tar.gz, where the fingerprint covers
-everything training reads (config, domain, data, knowledge, Rasa-side code, pins), so
-"nothing changed" is a file lookup instead of Rasa's slower check. Before training it
+everything training reads and nothing else (config, domain, data, the model's code in
+addons/model/, the red-flag files, the emergency numbers, the entries' titles and example
+questions, the installed spaCy pipeline, the pins), so "nothing changed" is a file lookup
+instead of Rasa's slower check, and editing an answer's wording, a channel or a store
+never retrains. Before training it
 refreshes the red-flag fingerprint in config.yml, so changed patterns retrain the
 detector even though Rasa cannot see the file the component reads.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -19,36 +23,60 @@ import time
 from pathlib import Path
 from typing import Dict, Iterable, Optional
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 MODELS = ROOT / "models"
 CONFIG = ROOT / "config.yml"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "knowledge", "addons", "requirements.lock",
-                   "requirements-model.txt")
+# Files and folders `rasa train` reads, itself or through the model's components. The
+# knowledge entries are read only for their titles (see training_view_of_entries).
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "data",
+    "addons/model",
+    "knowledge/red_flags.yml",
+    "knowledge/red_flag_corpus",
+    "knowledge/emergency_numbers.yml",
+    "knowledge/entry_questions.yml",
+    "requirements.lock",
+    "requirements-model.txt",
+)
 
 
-def _files(paths: Iterable[str]) -> Iterable[Path]:
+def _files(root: Path, paths: Iterable[str]) -> Iterable[Path]:
     for name in paths:
-        path = ROOT / name
+        path = root / name
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
         elif path.exists():
             yield path
 
 
-def data_fingerprint() -> str:
+def training_view_of_entries(root: Path) -> bytes:
+    """What training reads of knowledge/entries.yml: each entry's id and title (the ranker's anchors)."""
+    entries = yaml.safe_load((root / "knowledge" / "entries.yml").read_text(encoding="utf-8"))["entries"]
+    return json.dumps([[entry["id"], entry["title"]] for entry in entries]).encode()
+
+
+def data_fingerprint(root: Path = ROOT) -> str:
+    """A hash of everything training reads under root, plus the installed spaCy pipeline."""
+    from scripts.build_spacy_pipeline import installed_fingerprint
+
     digest = hashlib.sha256()
-    for path in _files(TRAINING_INPUTS):
-        digest.update(str(path.relative_to(ROOT)).encode())
+    for path in _files(root, TRAINING_INPUTS):
+        digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
+    digest.update(training_view_of_entries(root))
+    digest.update(installed_fingerprint().encode())
     return digest.hexdigest()[:12]
 
 
 def data_file_fingerprints() -> Dict[str, str]:
     """config.yml keys that carry the hash of a data file a component reads itself."""
-    from addons.emergency_numbers import numbers_fingerprint
-    from addons.red_flags import spec_fingerprint
+    from addons.model.emergency_numbers import numbers_fingerprint
+    from addons.model.red_flags import spec_fingerprint
 
     return {"patterns_fingerprint": spec_fingerprint(), "numbers_fingerprint": numbers_fingerprint()}
 
@@ -78,9 +106,18 @@ def train(extra_args: list) -> Path:
         return existing
     name = f"cramp-coach-{time.strftime('%Y%m%d-%H%M%S')}-{data_fingerprint()}"
     command = [
-        str(Path(sys.executable).parent / "rasa"), "train",
-        "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-        "--out", "models", "--fixed-model-name", name,
+        str(Path(sys.executable).parent / "rasa"),
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data",
+        "--out",
+        "models",
+        "--fixed-model-name",
+        name,
         *[a for a in extra_args if a != "--force"],
     ]
     log = ROOT / "build" / "logs" / "train.log"
@@ -89,7 +126,10 @@ def train(extra_args: list) -> Path:
     started = time.monotonic()
     with open(log, "w") as output:
         result = subprocess.run(
-            command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         )
     if result.returncode != 0:

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 log=$(mktemp)
 .venv/bin/rasa data validate --fail-on-warnings --config config.yml --domain domain.yml --data data >"$log" 2>&1
 status=$?
-# Responses said by code (addons/code_responses.py) are used, though not in stories.
-said_by_code=$(.venv/bin/python -c "import sys; sys.path.insert(0, 'scripts'); from check_project import SAID_BY_CODE; print('|'.join(SAID_BY_CODE))")
+# Responses said by code (coach_names.py) are used, though not in stories.
+said_by_code=$(.venv/bin/python -c "from coach_names import SAID_BY_CODE; print('|'.join(SAID_BY_CODE))")
 warnings=$(grep -E "UserWarning|^[0-9-]+ [0-9:]+ +WARNING" "$log" \
   | grep -vE "The utterance '($said_by_code)' is not used in any story or rule" || true)
 if [ $status -ne 0 ] || [ -n "$warnings" ]; then
@@ -18,4 +18,4 @@ if [ $status -ne 0 ] || [ -n "$warnings" ]; then
 fi
 rm -f "$log"
 echo "rasa data validate: clean"
-.venv/bin/python scripts/check_project.py
+.venv/bin/python -m scripts.check_project

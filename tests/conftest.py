@@ -45,7 +45,7 @@ def nlp():
 
 @pytest.fixture(scope="session")
 def red_flag_rules(nlp):
-    from addons.red_flags import load_rules
+    from addons.model.red_flags import load_rules
 
     return load_rules(nlp)
 
@@ -53,11 +53,15 @@ def red_flag_rules(nlp):
 @pytest.fixture(scope="session")
 def trained_model() -> Path:
     """The model for the current data; trained here only if `make train` did not."""
-    train = [sys.executable, str(ROOT / "scripts" / "train_model.py")]
+    train = [sys.executable, "-m", "scripts.train_model"]
     subprocess.run(train, cwd=ROOT, env=SERVER_ENV, check=True, stdout=subprocess.DEVNULL)
     current = subprocess.run(
-        train + ["--print-current"], cwd=ROOT, env=SERVER_ENV, check=True,
-        capture_output=True, text=True,
+        train + ["--print-current"],
+        cwd=ROOT,
+        env=SERVER_ENV,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return Path(current.stdout.strip())
 

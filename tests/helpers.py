@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import secrets
-import sys
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from devstack.local_servers import (  # noqa: F401 (re-exported for the tests)
+    SERVER_ENV,
+    VENV_BIN,
+    Server,
+    action_server,
+    embedded_endpoints,
+    free_port,
+    rasa_server,
+    web_server,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from local_servers import (  # noqa: E402,F401  (some re-exported for tests)
-    SERVER_ENV, VENV_BIN, Server, action_server, embedded_endpoints, free_port, rasa_server)
+
+
 def http_json(url: str, payload: Optional[Dict[str, Any]] = None, timeout: float = 30) -> Any:
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(
@@ -44,14 +53,23 @@ class Assistant:
         self.servers: List[Server] = []
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.action_port}/webhook\n{stores}" if stores
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.action_port}/webhook\n{stores}"
+            if stores
             else embedded_endpoints(self.action_port, workdir / "conversations.db")
         )
         try:
             if with_action_server:
                 self.start_action_server()
-            rasa = rasa_server(model, self.endpoints, workdir, self.env, port=self.port, credentials=credentials,
-                               extra=["--enable-api", "--auth-token", self.token], name="rasa")
+            rasa = rasa_server(
+                model,
+                self.endpoints,
+                workdir,
+                self.env,
+                port=self.port,
+                credentials=credentials,
+                extra=["--enable-api", "--auth-token", self.token],
+                name="rasa",
+            )
             self.servers.append(rasa)
             rasa.wait_until_ready(f"{self.url}/webhooks/rest/", timeout=180)
         except Exception:
@@ -81,24 +99,6 @@ class Assistant:
             server.stop()
 
 
-class WebServer(Server):
-    """scripts/serve_web.py: the demo page and widget files, pointing at `rasa_url`."""
-
-    def __init__(self, rasa_url: str, workdir: Path, port: Optional[int] = None):
-        self.port = port or free_port()
-        super().__init__(
-            f"web_{self.port}",
-            [str(VENV_BIN / "python"), str(ROOT / "scripts" / "serve_web.py"),
-             "--port", str(self.port), "--rasa-url", rasa_url],
-            workdir,
-        )
-        self.wait_until_ready(self.url)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
 def texts(messages: List[Dict[str, Any]]) -> str:
     """All bot text of a reply, joined, for assertions."""
     return "\n".join(m.get("text") or "" for m in messages)
@@ -110,16 +110,22 @@ def stored_turn(domain: Any, sender: str, text: str, action: str, timestamp: Opt
     from rasa.shared.core.trackers import DialogueStateTracker
 
     tracker = DialogueStateTracker(sender, domain.slots)
-    for event in (ActionExecuted("action_listen"), UserUttered(text, {"name": "greet"}),
-                  ActionExecuted(action), BotUttered("ok"), ActionExecuted("action_listen")):
+    for event in (
+        ActionExecuted("action_listen"),
+        UserUttered(text, {"name": "greet"}),
+        ActionExecuted(action),
+        BotUttered("ok"),
+        ActionExecuted("action_listen"),
+    ):
         if timestamp is not None:
             event.timestamp = timestamp
         tracker.update(event)
     return tracker
 
 
-async def socketio_converse(url: str, origin: str, requested_session: Optional[str], text: Any,
-                            wait_seconds: float = 10) -> Any:
+async def socketio_converse(
+    url: str, origin: str, requested_session: Optional[str], text: Any, wait_seconds: float = 10
+) -> Any:
     """One message over socket.io (long polling, as behind any proxy): (session id, replies)."""
     import asyncio
 

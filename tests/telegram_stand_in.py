@@ -26,8 +26,12 @@ class BotApiStandIn:
                     stand_in.calls.append({"method": method, "params": params})
                 result: Any = True
                 if method == "sendMessage":
-                    result = {"message_id": len(stand_in.calls), "date": int(time.time()),
-                              "chat": {"id": int(params["chat_id"]), "type": "private"}, "text": params.get("text", "")}
+                    result = {
+                        "message_id": len(stand_in.calls),
+                        "date": int(time.time()),
+                        "chat": {"id": int(params["chat_id"]), "type": "private"},
+                        "text": params.get("text", ""),
+                    }
                 body = json.dumps({"ok": True, "result": result}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

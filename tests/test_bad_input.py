@@ -50,8 +50,7 @@ def post_raw(url, body: bytes, content_type="application/json"):
 
 
 def rest(assistant, sender, text):
-    return post_raw(f"{assistant.url}/webhooks/rest/webhook",
-                    json.dumps({"sender": sender, "message": text}).encode())
+    return post_raw(f"{assistant.url}/webhooks/rest/webhook", json.dumps({"sender": sender, "message": text}).encode())
 
 
 def urgent_conversation(assistant):
@@ -76,17 +75,20 @@ def test_rest_bad_text_gets_an_answer_and_leaves_the_conversation_intact(assista
     assert_unharmed(assistant, f"rest:{sender}", 2)
 
 
-@pytest.mark.parametrize("body,status", [
-    (b"\xff\xfe\x00garbage", 400),
-    (b'{"sender": "a", "message": "\xff\xfe cramp"}', 400),  # invalid UTF-8 inside JSON
-    (b"not json at all", 400),
-    (b"[1, 2, 3]", 400),
-    (b'{"message": "who am I?"}', 400),  # no sender: Rasa would use a shared "default" conversation
-    (b'{"sender": "", "message": "hi"}', 400),
-    (json.dumps({"sender": "s" * 500, "message": "hi"}).encode(), 400),
-    (b'{"sender": "a", "message": 42}', 400),
-    (json.dumps({"sender": "a", "message": "x" * 100_000}).encode(), 413),  # 100 KB
-])
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        (b"\xff\xfe\x00garbage", 400),
+        (b'{"sender": "a", "message": "\xff\xfe cramp"}', 400),  # invalid UTF-8 inside JSON
+        (b"not json at all", 400),
+        (b"[1, 2, 3]", 400),
+        (b'{"message": "who am I?"}', 400),  # no sender: Rasa would use a shared "default" conversation
+        (b'{"sender": "", "message": "hi"}', 400),
+        (json.dumps({"sender": "s" * 500, "message": "hi"}).encode(), 400),
+        (b'{"sender": "a", "message": 42}', 400),
+        (json.dumps({"sender": "a", "message": "x" * 100_000}).encode(), 413),  # 100 KB
+    ],
+)
 def test_rest_malformed_requests_get_a_clean_4xx_with_a_reason(assistant, body, status):
     got, answer = post_raw(f"{assistant.url}/webhooks/rest/webhook", body)
     assert got == status and answer["error"]
@@ -100,8 +102,13 @@ def urgent_pool(assistant):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.one_of(st.text(max_size=300), st.text(alphabet=st.characters(), max_size=40).map(lambda t: "/" + t),
-                      st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.text(alphabet=st.characters(), max_size=40).map(lambda t: "/" + t),
+        st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+    )
+)
 def test_rest_fuzz_never_crashes_never_lowers_triage(assistant, urgent_pool, text):
     sender = urgent_pool[hash(text) % len(urgent_pool)]
     status, reply = rest(assistant, sender, text)
@@ -109,8 +116,18 @@ def test_rest_fuzz_never_crashes_never_lowers_triage(assistant, urgent_pool, tex
     assert assistant.tracker(f"rest:{sender}")["slots"]["triage_level"] in ("urgent", "emergency")
 
 
-@pytest.mark.parametrize("name", ["emoji only", "HTML and JavaScript", "slot injection", "intent injection",
-                                  "lone surrogate", "2000+ characters", "Chinese"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "emoji only",
+        "HTML and JavaScript",
+        "slot injection",
+        "intent injection",
+        "lone surrogate",
+        "2000+ characters",
+        "Chinese",
+    ],
+)
 def test_web_bad_text_gets_an_answer_and_leaves_the_conversation_intact(assistant, name):
     session, first = asyncio.run(socketio_converse(assistant.url, WEB_ORIGIN, None, URGENT))
     assert first and first[0]["metadata"]["severity"] == "urgent"
@@ -119,11 +136,14 @@ def test_web_bad_text_gets_an_answer_and_leaves_the_conversation_intact(assistan
     assert_unharmed(assistant, f"web:{session}", 2)
 
 
-@pytest.mark.parametrize("payload", [b"", {"message": ""}, {"message": " \n "}, {"message": 42},
-                                     {"message": {"nested": "object"}}],
-                         ids=["raw empty", "empty", "whitespace", "number", "object"])
+@pytest.mark.parametrize(
+    "payload",
+    [b"", {"message": ""}, {"message": " \n "}, {"message": 42}, {"message": {"nested": "object"}}],
+    ids=["raw empty", "empty", "whitespace", "number", "object"],
+)
 def test_web_malformed_events_are_ignored_without_harm(assistant, payload):
     session, _ = asyncio.run(socketio_converse(assistant.url, WEB_ORIGIN, None, URGENT))
+
     async def send_raw():
         import socketio
 
@@ -131,7 +151,9 @@ def test_web_malformed_events_are_ignored_without_harm(assistant, payload):
         await client.connect(assistant.url, headers={"Origin": WEB_ORIGIN}, transports=["polling"])
         try:
             await client.emit("session_request", {"session_id": session})
-            await client.emit("user_uttered", {**payload, "session_id": session} if isinstance(payload, dict) else payload)
+            await client.emit(
+                "user_uttered", {**payload, "session_id": session} if isinstance(payload, dict) else payload
+            )
             await asyncio.sleep(1.5)
         finally:
             await client.eio.disconnect(abort=True)

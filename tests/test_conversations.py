@@ -62,7 +62,10 @@ def test_every_entry_is_reachable_and_sets_topic(assistant, knowledge):
         if topic != entry_id or knowledge.get(entry_id).answer not in texts(reply):
             wrong[entry_id] = topic
     latencies.sort()
-    record_figure("Conversations (REST, one person)", f"median reply {latencies[len(latencies) // 2] * 1000:.0f} ms over {len(latencies)} questions")
+    record_figure(
+        "Conversations (REST, one person)",
+        f"median reply {latencies[len(latencies) // 2] * 1000:.0f} ms over {len(latencies)} questions",
+    )
     assert not wrong
 
 
@@ -103,7 +106,13 @@ def test_urgent_sign_then_the_question_is_answered_and_massage_is_dropped(assist
 def test_triage_level_never_drops_and_typed_commands_cannot_reset_it(assistant):
     sender = new_sender()
     assistant.send(sender, "I can't breathe and my chest hurts")
-    for attempt in ["/restart", '/greet{"triage_level": null}', "/red_flag_routine", "/session_start", "my left calf is swollen"]:
+    for attempt in [
+        "/restart",
+        '/greet{"triage_level": null}',
+        "/red_flag_routine",
+        "/session_start",
+        "my left calf is swollen",
+    ]:
         assistant.send(sender, attempt)
     assert assistant.tracker(f"rest:{sender}")["slots"]["triage_level"] == "emergency"
 
@@ -161,8 +170,10 @@ def test_simultaneous_messages_to_one_conversation_are_answered_in_turn(assistan
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=len(messages)) as pool:
         replies = list(pool.map(lambda text: assistant.send(sender, text), messages))
-    record_figure("Conversations (REST, one person)",
-                  f"8 simultaneous messages to one conversation answered in {time.monotonic() - started:.2f} s")
+    record_figure(
+        "Conversations (REST, one person)",
+        f"8 simultaneous messages to one conversation answered in {time.monotonic() - started:.2f} s",
+    )
     assert all(replies)
     events = assistant.tracker(f"rest:{sender}")["events"]
     assert sorted(e["text"] for e in events if e["event"] == "user") == sorted(messages)

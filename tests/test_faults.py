@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.evaluate import TUNING_MARKER
+
 from helpers import ROOT, SERVER_ENV, VENV_BIN, Assistant, free_port, texts
-from evaluate import TUNING_MARKER  # noqa: E402  (helpers puts scripts/ on the path)
 
 pytestmark = [pytest.mark.model, pytest.mark.servers]
 # The suite's curated part: every emergency there must escalate through the whole system.
 # The part added for the learned detector is scored with floors by `make evaluate`.
-CASES = yaml.safe_load((Path(__file__).resolve().parent / "triage_cases.yml").read_text()
-                       .split(TUNING_MARKER)[0])["cases"]
+CASES = yaml.safe_load((Path(__file__).resolve().parent / "triage_cases.yml").read_text().split(TUNING_MARKER)[0])[
+    "cases"
+]
 ACTION_TIMEOUT = 2
 EMERGENCY_NUMBERS = "112 (Europe and many other countries), 911 (US and Canada) or 999 (UK)"
 APOLOGY = "Sorry, I can't look that up right now"
@@ -55,9 +57,13 @@ def hanging_action_server():
 
 @pytest.fixture(scope="module")
 def assistant_with_broken_actions(trained_model, tmp_path_factory, hanging_action_server):
-    running = Assistant(trained_model, tmp_path_factory.mktemp("broken_actions"), with_action_server=False,
-                        action_port=hanging_action_server.server_address[1],
-                        env={"CRAMP_COACH_ACTION_TIMEOUT": str(ACTION_TIMEOUT)})
+    running = Assistant(
+        trained_model,
+        tmp_path_factory.mktemp("broken_actions"),
+        with_action_server=False,
+        action_port=hanging_action_server.server_address[1],
+        env={"CRAMP_COACH_ACTION_TIMEOUT": str(ACTION_TIMEOUT)},
+    )
     yield running
     running.stop()
 
@@ -73,8 +79,7 @@ def test_every_emergency_message_gets_the_emergency_answer(assistant_with_broken
     assert missed == []
 
 
-def test_a_stuck_action_server_costs_the_timeout_then_an_apology_after_the_triage_answer(
-        assistant_with_broken_actions):
+def test_a_stuck_action_server_costs_the_timeout_then_an_apology_after_the_triage_answer(assistant_with_broken_actions):
     sender = uuid.uuid4().hex
     started = time.monotonic()
     reply = assistant_with_broken_actions.send(sender, "my right calf is red, swollen and warm, can I take magnesium?")
@@ -86,7 +91,8 @@ def test_a_stuck_action_server_costs_the_timeout_then_an_apology_after_the_triag
 
 
 def test_a_stopped_action_server_gets_an_apology_and_the_conversation_goes_on(
-        assistant_with_broken_actions, hanging_action_server):
+    assistant_with_broken_actions, hanging_action_server
+):
     hanging_action_server.shutdown()
     hanging_action_server.server_close()  # now nothing listens: connection refused
     sender = uuid.uuid4().hex
@@ -101,17 +107,26 @@ def rasa_run(args, workdir, env=None, timeout=120):
     """`rasa run` expected to stop by itself: (exit code, log)."""
     completed = subprocess.run(
         [str(VENV_BIN / "rasa"), "run", "--interface", "127.0.0.1", "--port", str(free_port()), *args],
-        cwd=workdir, env={**SERVER_ENV, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+        cwd=workdir,
+        env={**SERVER_ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return completed.returncode, completed.stdout + completed.stderr
 
 
 def test_an_unreachable_conversation_database_stops_the_start_with_a_clear_error(trained_model, tmp_path):
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
-        "tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n  dialect: postgresql\n"
-        f"  url: 127.0.0.1\n  port: {free_port()}\n  db: cramp\n  username: coach\n  password: pw-not-in-logs\n")
-    code, log = rasa_run(["--model", str(trained_model), "--endpoints", str(endpoints)], tmp_path,
-                         env={"CRAMP_COACH_DB_STARTUP_WAIT": "2"})
+        "tracker_store:\n  type: addons.server.tracker_store.FailClosedSQLTrackerStore\n  dialect: postgresql\n"
+        f"  url: 127.0.0.1\n  port: {free_port()}\n  db: cramp\n  username: coach\n  password: pw-not-in-logs\n"
+    )
+    code, log = rasa_run(
+        ["--model", str(trained_model), "--endpoints", str(endpoints)],
+        tmp_path,
+        env={"CRAMP_COACH_DB_STARTUP_WAIT": "2"},
+    )
     assert code != 0
     assert "cannot reach the conversation database" in log
     assert "pw-not-in-logs" not in log
@@ -120,7 +135,16 @@ def test_an_unreachable_conversation_database_stops_the_start_with_a_clear_error
 def test_a_corrupt_model_stops_the_start_with_a_clear_error(tmp_path):
     corrupt = tmp_path / "cramp-coach-corrupt.tar.gz"
     corrupt.write_bytes(b"\x1f\x8b not really a model" * 100)
-    code, log = rasa_run(["--model", str(corrupt), "--endpoints", str(ROOT / "endpoints.yml"),
-                          "--credentials", str(ROOT / "credentials.yml")], tmp_path)
+    code, log = rasa_run(
+        [
+            "--model",
+            str(corrupt),
+            "--endpoints",
+            str(ROOT / "endpoints.yml"),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+        ],
+        tmp_path,
+    )
     assert code == 78
     assert "no usable model" in log

@@ -7,18 +7,18 @@ first message and in the middle of a conversation; a few hundred also over REST.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
 import uuid
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import pytest
 import yaml
 
+from devstack.local_servers import InProcessAssistant
+
 from conftest import record_figure
 from helpers import ROOT, texts
-from local_servers import InProcessAssistant
 
 pytestmark = [pytest.mark.model]
 
@@ -67,18 +67,39 @@ STATED = [
 ]
 # Messages that look like a yes, with no question asked before them.
 YES_LIKE = [
-    "yes", "yes delete it", "yes, delete everything", "ok do it", "sure", "go ahead", "yes please",
-    "/confirm_forget_me", "delete it now", "yes, and what about magnesium?", "confirm", "yep",
+    "yes",
+    "yes delete it",
+    "yes, delete everything",
+    "ok do it",
+    "sure",
+    "go ahead",
+    "yes please",
+    "/confirm_forget_me",
+    "delete it now",
+    "yes, and what about magnesium?",
+    "confirm",
+    "yep",
     "23 weeks and the calf cramps started this week, what is it about being pregant that causes them",
 ]
 # The public suites' messages that state a country, and which.
-PUBLIC_STATED = {"i am in canada": "CA", "i live in the uk": "GB", "i'm in australia": "AU", "I'm in the UK": "GB", "I'm in Canada": "CA"}
+PUBLIC_STATED = {
+    "i am in canada": "CA",
+    "i live in the uk": "GB",
+    "i'm in australia": "AU",
+    "I'm in the UK": "GB",
+    "I'm in Canada": "CA",
+}
 
 
 def public_messages() -> List[str]:
     nlu = yaml.safe_load((ROOT / "tests" / "nlu_test.yml").read_text())
-    messages = [line[2:].strip() for block in nlu["nlu"] if "intent" in block
-                for line in block["examples"].splitlines() if line.startswith("- ")]
+    messages = [
+        line[2:].strip()
+        for block in nlu["nlu"]
+        if "intent" in block
+        for line in block["examples"].splitlines()
+        if line.startswith("- ")
+    ]
     triage = yaml.safe_load((ROOT / "tests" / "triage_cases.yml").read_text())
     return messages + [case["text"] for case in triage["cases"]]
 
@@ -110,7 +131,7 @@ def actions_of(tracker) -> List[str]:
 
 
 def harm(tracker, text: str, expected: Optional[str]) -> List[str]:
-    from addons.tracker_store import _confirmed_forget_this_turn
+    from addons.server.tracker_store import _confirmed_forget_this_turn
 
     found = []
     if DELETED in actions_of(tracker) or _confirmed_forget_this_turn(tracker):
@@ -142,8 +163,11 @@ def test_no_message_deletes_or_sets_a_country_nobody_stated(in_process):
         if actions_of(tracker)[-2:-1] == [QUESTION]:  # read as "forget me": the person says no
             asked += 1
             problems += harm(in_process.send(sender, "no, keep it")[0], "no, keep it", None)
-    record_figure("Misreads", f"{len(messages)} messages as first and as middle message: "
-                              f"{len(problems)} harmful ({asked} asked whether to delete, none deleted)")
+    record_figure(
+        "Misreads",
+        f"{len(messages)} messages as first and as middle message: "
+        f"{len(problems)} harmful ({asked} asked whether to delete, none deleted)",
+    )
     assert problems == [], problems[:20]
 
 
@@ -212,8 +236,9 @@ def test_a_confirmation_nobody_asked_for_gets_an_answer_and_deletes_nothing(assi
 
 
 @pytest.mark.servers
-@pytest.mark.parametrize("text", ["I drink 2 oz of pickle juice when a cramp starts, does it help?",
-                                  "I flew back from London last night"])
+@pytest.mark.parametrize(
+    "text", ["I drink 2 oz of pickle juice when a cramp starts, does it help?", "I flew back from London last night"]
+)
 def test_a_place_or_unit_in_passing_leaves_the_emergency_answer_with_the_common_numbers(assistant, text):
     sender = uuid.uuid4().hex
     assistant.send(sender, text)
@@ -223,23 +248,27 @@ def test_a_place_or_unit_in_passing_leaves_the_emergency_answer_with_the_common_
 
 
 @pytest.mark.servers
-@pytest.mark.parametrize("text, number", [("I'm in the UK and my chest hurts", "999"),
-                                          ("I'm in Texas and I can't breathe", "911")])
+@pytest.mark.parametrize(
+    "text, number", [("I'm in the UK and my chest hurts", "999"), ("I'm in Texas and I can't breathe", "911")]
+)
 def test_a_stated_country_beside_a_red_flag_gives_its_number_at_once(assistant, text, number):
     emergency = texts(assistant.send(uuid.uuid4().hex, text))
     assert f": {number}." in emergency and "If you tell me your country" not in emergency
 
 
 @pytest.mark.servers
-@pytest.mark.parametrize("text, says, never", [
-    ("he had a fit and now he won't wake up", ["time the fit", "anything in their mouth"], ["massage"]),
-    ("my toddler drank some of the turpentine rub", ["make them sick", "bottle"], ["massage"]),
-    ("my diabetic grandpa is confused and sweaty and we can't wake him properly", ["sugary"], ["massage"]),
-    ("I can't breathe and my calf is swollen", ["sit upright", "don't walk about"], []),
-    ("I take a statin and my pee is dark", ["Stop taking it", "today"], []),
-    ("I take a statin and my pee is dark and my muscles ache", ["Stop taking it", "today"], []),
-    ("I'm on a statin and I haven't peed at all today", ["emergency department", "statin"], []),
-])
+@pytest.mark.parametrize(
+    "text, says, never",
+    [
+        ("he had a fit and now he won't wake up", ["time the fit", "anything in their mouth"], ["massage"]),
+        ("my toddler drank some of the turpentine rub", ["make them sick", "bottle"], ["massage"]),
+        ("my diabetic grandpa is confused and sweaty and we can't wake him properly", ["sugary"], ["massage"]),
+        ("I can't breathe and my calf is swollen", ["sit upright", "don't walk about"], []),
+        ("I take a statin and my pee is dark", ["Stop taking it", "today"], []),
+        ("I take a statin and my pee is dark and my muscles ache", ["Stop taking it", "today"], []),
+        ("I'm on a statin and I haven't peed at all today", ["emergency department", "statin"], []),
+    ],
+)
 def test_emergency_and_urgent_answers_fit_the_emergency(assistant, text, says, never):
     reply = texts(assistant.send(uuid.uuid4().hex, text))
     for phrase in says:

@@ -16,8 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from devstack.scaled_stack import Nginx, Postgres, Redis, rasa_instance, scaled_env
+
 from helpers import ROOT, SERVER_ENV, VENV_BIN, action_server, free_port, http_json, texts
-from scaled_stack import Nginx, Postgres, Redis, rasa_instance, scaled_env
 
 pytestmark = [pytest.mark.model, pytest.mark.servers, pytest.mark.scaled]
 MEMORY_DOWN = "can't reach my memory right now"
@@ -41,8 +42,9 @@ class Stack:
         self.nginx = Nginx(log_dir, [i.port for i in self.instances], self.rest_token)
 
     def start_instance(self, port=None):
-        return rasa_instance(self.model, self.log_dir, self.env, port=port,
-                             extra=["--enable-api", "--auth-token", self.token])
+        return rasa_instance(
+            self.model, self.log_dir, self.env, port=port, extra=["--enable-api", "--auth-token", self.token]
+        )
 
     @staticmethod
     def wait(instance):
@@ -55,12 +57,14 @@ class Stack:
         self.wait(self.instances[index])
 
     def send(self, index, sender, text):
-        return http_json(f"http://127.0.0.1:{self.instances[index].port}/webhooks/rest/webhook",
-                         {"sender": sender, "message": text})
+        return http_json(
+            f"http://127.0.0.1:{self.instances[index].port}/webhooks/rest/webhook", {"sender": sender, "message": text}
+        )
 
     def tracker(self, sender, index=0):
-        return http_json(f"http://127.0.0.1:{self.instances[index].port}/conversations/{sender}/tracker"
-                         f"?token={self.token}")
+        return http_json(
+            f"http://127.0.0.1:{self.instances[index].port}/conversations/{sender}/tracker?token={self.token}"
+        )
 
     def stop(self):
         for server in [getattr(self, "nginx", None), *getattr(self, "instances", []), self.actions, self.redis]:
@@ -118,7 +122,10 @@ def test_a_restarted_instance_loses_nothing_and_the_other_serves_meanwhile(stack
     more = stack.send(0, sender, "tell me more")
     assert "magnesium" in texts(more).lower()  # the pregnancy entry's "more", so the topic survived
     assert user_texts(stack.tracker(f"rest:{sender}")) == [
-        "why do my legs cramp at night?", "what about during pregnancy?", "tell me more"]
+        "why do my legs cramp at night?",
+        "what about during pregnancy?",
+        "tell me more",
+    ]
 
 
 def test_database_down_the_person_is_told_honestly_and_the_conversation_resumes_afterwards(stack):
@@ -151,8 +158,9 @@ def test_lock_store_down_the_person_is_told_honestly_and_it_recovers(stack):
 
 
 def post(url, payload, headers=None):
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read()
@@ -175,13 +183,27 @@ def test_nginx_exposes_the_channels_but_rest_only_with_its_token_and_never_the_a
 
 def test_an_unreachable_lock_store_stops_the_start_with_a_clear_error(stack, tmp_path):
 
-
     env = {**stack.env, "CRAMP_COACH_REDIS_PORT": str(free_port())}
 
     completed = subprocess.run(
-        [str(VENV_BIN / "rasa"), "run", "--model", str(stack.model), "--endpoints", str(ROOT / "endpoints-scaled.yml"),
-         "--interface", "127.0.0.1", "--port", str(free_port())],
-        cwd=tmp_path, env={**SERVER_ENV, **env}, capture_output=True, text=True, timeout=120)
+        [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "--model",
+            str(stack.model),
+            "--endpoints",
+            str(ROOT / "endpoints-scaled.yml"),
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(free_port()),
+        ],
+        cwd=tmp_path,
+        env={**SERVER_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode != 0
     assert "cannot reach the Redis lock store" in completed.stdout + completed.stderr
     assert stack.redis.password not in completed.stdout + completed.stderr

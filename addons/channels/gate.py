@@ -5,7 +5,7 @@
   it holds across instances; in memory otherwise.
 - Fail closed: when the conversation store or the lock store cannot be reached, the
   person is told so, with the emergency numbers, instead of getting an answer from a
-  conversation without its past (see addons.tracker_store). Any other failure of a
+  conversation without its past (see addons.server.tracker_store). Any other failure of a
   turn gets a short apology; nothing is logged but the error's type.
 - "Forget me": when the person confirmed it, the conversation is deleted after the
   turn has been saved, under the conversation's lock (a deletion during the turn would
@@ -27,9 +27,9 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
 from sanic import Blueprint
 
-from addons.code_responses import FORGET_FAILED, MEMORY_UNAVAILABLE, SLOW_DOWN, TURN_FAILED
-from addons.lock_store import shared_redis
-from addons.tracker_store import ConversationStoreUnavailable, FailClosedSQLTrackerStore, fail_closed
+from addons.server.lock_store import shared_redis
+from addons.server.tracker_store import ConversationStoreUnavailable, FailClosedSQLTrackerStore, fail_closed
+from coach_names import FORGET_FAILED, MEMORY_UNAVAILABLE, SLOW_DOWN, TURN_FAILED
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ _FALLBACK_TEXT = (
 
 
 def parse_rate_limit(value: Text) -> Optional[Tuple[int, float]]:
-    """"20/60" -> 20 messages per 60 s; "0" or "" -> no limit."""
+    """Read "20/60" as 20 messages per 60 s; "0" or "" as no limit."""
     if not value or value.strip() == "0":
         return None
     count, _, seconds = value.partition("/")
@@ -97,8 +97,9 @@ class RateLimiter:
         """The same sliding window, kept in Redis for every instance (one atomic script)."""
         count, window = self.limit  # type: ignore[misc]
         client, prefix = self.shared  # type: ignore[misc]
-        allowed = client.eval(_SLIDING_WINDOW, 1, f"{prefix}rate:{sender_id}", time.time(), window, count,
-                              uuid.uuid4().hex)
+        allowed = client.eval(
+            _SLIDING_WINDOW, 1, f"{prefix}rate:{sender_id}", time.time(), window, count, uuid.uuid4().hex
+        )
         return bool(allowed)
 
 
@@ -119,8 +120,10 @@ class ConversationGate:
     def attach(self, agent: Any) -> None:
         if not agent.is_ready():
             # Rasa 3.6 logs a corrupt model and then serves empty replies forever.
-            logger.critical("no usable model (corrupt, unreadable or from another Rasa version): "
-                            "stopping. Train one with `make train` or pick one with MODEL=...")
+            logger.critical(
+                "no usable model (corrupt, unreadable or from another Rasa version): "
+                "stopping. Train one with `make train` or pick one with MODEL=..."
+            )
             logging.shutdown()
             os._exit(78)
         self.agent = agent
@@ -154,10 +157,15 @@ class ConversationGate:
         except Exception as error:  # noqa: BLE001 (the person must get an answer; Rasa's channels log the text)
             memory = _memory_unavailable(error)
             # The type only: error messages can quote the conversation.
-            logger.error("a turn failed (%s.%s)%s", type(error).__module__, type(error).__name__,
-                         ": conversation or lock store unavailable" if memory else "")
+            logger.error(
+                "a turn failed (%s.%s)%s",
+                type(error).__module__,
+                type(error).__name__,
+                ": conversation or lock store unavailable" if memory else "",
+            )
             await message.output_channel.send_text_message(
-                sender_id, self.text(MEMORY_UNAVAILABLE if memory else TURN_FAILED))
+                sender_id, self.text(MEMORY_UNAVAILABLE if memory else TURN_FAILED)
+            )
             return
         if self.store is not None and self.store.take_pending_deletion(sender_id):
             await self._forget(message)

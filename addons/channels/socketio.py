@@ -61,7 +61,8 @@ def allowed_origins(configured: Any) -> List[Text]:
 
 class SeverityOutput(SocketIOOutput):
     """Rasa's socket.io output, with `metadata.severity` on triage answers and
-    `metadata.forgotten` after a deletion (both plain text messages)."""
+    `metadata.forgotten` after a deletion (both plain text messages).
+    """
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         metadata = METADATA_BY_RESPONSE.get(message.get("utter_action"))

@@ -53,10 +53,7 @@ NOT_TEXT = (
     "If this is an emergency, call your local emergency number (112, 911 or 999)."
 )
 UNKNOWN_COMMAND = "Sorry, I don't know that command. Just type your question, or send /help."
-GROUPS_DECLINED = (
-    "Hi! I only chat one to one, because health questions are private. "
-    "Please send me a direct message."
-)
+GROUPS_DECLINED = "Hi! I only chat one to one, because health questions are private. Please send me a direct message."
 
 
 def callback_id(payload: Text) -> Text:
@@ -101,7 +98,7 @@ class TelegramOutput(OutputChannel):
 
     @staticmethod
     def chat_id(recipient_id: Text) -> Text:
-        return recipient_id[len(SENDER_PREFIX):] if recipient_id.startswith(SENDER_PREFIX) else recipient_id
+        return recipient_id[len(SENDER_PREFIX) :] if recipient_id.startswith(SENDER_PREFIX) else recipient_id
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         # Triage answers are sent in bold so they stand out in the chat.
@@ -115,7 +112,9 @@ class TelegramOutput(OutputChannel):
             if self._bold:
                 body = f"<b>{body}</b>"
             await self.bot.send_message(
-                self.chat_id(recipient_id), body, parse_mode="HTML",
+                self.chat_id(recipient_id),
+                body,
+                parse_mode="HTML",
                 reply_markup=markup if index == len(parts) - 1 else None,
                 disable_web_page_preview=True,
             )
@@ -136,7 +135,8 @@ class TelegramOutput(OutputChannel):
 
 class CallbackRegistry:
     """Maps short callback ids back to payloads: the bot's own buttons, plus any other
-    payload sent since start (kept for the most recent few thousand)."""
+    payload sent since start (kept for the most recent few thousand).
+    """
 
     def __init__(self) -> None:
         self._known = {callback_id(p): p for p in allowed_payloads()}
@@ -169,7 +169,9 @@ class SafeTelegramInput(InputChannel):
         credentials = credentials or {}
         missing = [k for k in ("access_token", "secret_token") if not credentials.get(k)]
         if missing:
-            raise ValueError(f"telegram channel: {missing} missing in the credentials (set TELEGRAM_TOKEN, TELEGRAM_SECRET_TOKEN)")
+            raise ValueError(
+                f"telegram channel: {missing} missing in the credentials (set TELEGRAM_TOKEN, TELEGRAM_SECRET_TOKEN)"
+            )
         return cls(
             access_token=credentials["access_token"],
             secret_token=credentials["secret_token"],
@@ -177,7 +179,13 @@ class SafeTelegramInput(InputChannel):
             api_url=credentials.get("api_url") or os.environ.get("TELEGRAM_API_URL") or "https://api.telegram.org",
         )
 
-    def __init__(self, access_token: Text, secret_token: Text, bot_name: Optional[Text] = None, api_url: Text = "https://api.telegram.org") -> None:
+    def __init__(
+        self,
+        access_token: Text,
+        secret_token: Text,
+        bot_name: Optional[Text] = None,
+        api_url: Text = "https://api.telegram.org",
+    ) -> None:
         self.access_token = access_token
         self.secret_token = secret_token
         self.bot_name = bot_name
@@ -254,7 +262,11 @@ class SafeTelegramInput(InputChannel):
         else:
             message = update.get("message") or update.get("edited_message")
             if not isinstance(message, dict):
-                logger.info("telegram: update %s without a message (%s) ignored", update.get("update_id"), ",".join(sorted(update)))
+                logger.info(
+                    "telegram: update %s without a message (%s) ignored",
+                    update.get("update_id"),
+                    ",".join(sorted(update)),
+                )
                 return
             text = message.get("text")
         chat = message.get("chat") or {}

@@ -144,7 +144,11 @@ def test_every_answer_asks_for_feedback_and_offers_more_when_there_is_more(knowl
     with_more, _ = run(tracker("ask_first_aid"))
     without_more, _ = run(tracker("ask_medications", {"medication": "vitamin_d"}))
     assert with_more[-1]["text"] == knowledge.messages.ask_feedback
-    assert [b["payload"] for b in with_more[-1]["buttons"]] == ["/feedback_helpful", "/feedback_not_helpful", "/ask_more"]
+    assert [b["payload"] for b in with_more[-1]["buttons"]] == [
+        "/feedback_helpful",
+        "/feedback_not_helpful",
+        "/ask_more",
+    ]
     assert [b["payload"] for b in without_more[-1]["buttons"]] == ["/feedback_helpful", "/feedback_not_helpful"]
 
 
@@ -183,9 +187,7 @@ def test_after_clot_signs_no_answer_suggests_massage(knowledge):
 
 
 def test_after_an_emergency_later_answers_carry_a_reminder():
-    messages, _ = run(
-        tracker("ask_diet", slots={"triage_level": "emergency", "emergency_number": "999"})
-    )
+    messages, _ = run(tracker("ask_diet", slots={"triage_level": "emergency", "emergency_number": "999"}))
     assert "call an ambulance now: 999." in messages[0]["text"]
 
 
@@ -207,8 +209,13 @@ def test_a_pregnancy_conversation_keeps_the_warning_signs_on_follow_up_answers(k
     messages, _ = run(tracker("ask_diet", slots={"population": "pregnancy", "topic": "causes_pregnancy"}))
     assert warning in all_text(messages)
     # "ok for my wife to take magnesium?" names another population: still a pregnancy conversation.
-    later, _ = run(tracker("ask_medications", {"medication": "magnesium", "population": "women"},
-                           slots={"population": "women", "pregnancy_mentioned": True}))
+    later, _ = run(
+        tracker(
+            "ask_medications",
+            {"medication": "magnesium", "population": "women"},
+            slots={"population": "women", "pregnancy_mentioned": True},
+        )
+    )
     assert warning in all_text(later)
 
 
@@ -229,34 +236,40 @@ def test_a_deletion_confirmation_nobody_asked_for_is_answered_by_the_next_meanin
     assert knowledge.get("causes_pregnancy").answer in all_text(messages)
 
 
-@pytest.mark.parametrize("ranking", [
-    [{"name": "confirm_forget_me", "confidence": 1.0}],  # the button payload typed
-    [{"name": "confirm_forget_me", "confidence": 0.9}, {"name": "ask_diet", "confidence": 0.05}],
-])
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        [{"name": "confirm_forget_me", "confidence": 1.0}],  # the button payload typed
+        [{"name": "confirm_forget_me", "confidence": 0.9}, {"name": "ask_diet", "confidence": 0.05}],
+    ],
+)
 def test_a_deletion_confirmation_nobody_asked_for_without_a_likely_meaning_asks_to_rephrase(ranking):
     messages, events = run(tracker("confirm_forget_me", ranking=ranking))
     assert events == [] and messages[0]["response"] == "utter_ask_rephrase"
 
 
-@pytest.mark.parametrize("previous, text, expected", [
-    ("causes_sport", "why does that happen", "causes_sport"),
-    ("first_aid", "why does that happen", "causes_general"),
-    ("causes_pregnancy", "what else can she do then", "causes_pregnancy"),
-    ("cramps_children", "what can i do for him when it happens", "cramps_children"),
-    ("diet", "is it dangerous?", "prognosis"),
-    ("quinine", "side effects?", "quinine"),
-    ("medication_minerals", "is it safe to take every night", "medication_minerals"),
-    ("diagnosis", "and if everything comes back normal?", "diagnosis"),
-    # More about the thing just answered: how soon, when, how often.
-    ("medication_minerals", "how long until it starts working?", "medication_minerals"),
-    ("exercises", "before bed or in the morning?", "exercises"),
-    ("folk_remedies", "does it work though", "folk_remedies"),
-    # Kinds that follow only some entries: after a medicine, what else there is to take.
-    ("quinine", "ok so what are the other options", "medications"),
-    ("medication_painkillers", "so what does actually help then", "medications"),
-    ("prevention", "what else helps", "prevention"),
-    ("causes_medication", "which other drugs do this", "causes_medication"),
-])
+@pytest.mark.parametrize(
+    "previous, text, expected",
+    [
+        ("causes_sport", "why does that happen", "causes_sport"),
+        ("first_aid", "why does that happen", "causes_general"),
+        ("causes_pregnancy", "what else can she do then", "causes_pregnancy"),
+        ("cramps_children", "what can i do for him when it happens", "cramps_children"),
+        ("diet", "is it dangerous?", "prognosis"),
+        ("quinine", "side effects?", "quinine"),
+        ("medication_minerals", "is it safe to take every night", "medication_minerals"),
+        ("diagnosis", "and if everything comes back normal?", "diagnosis"),
+        # More about the thing just answered: how soon, when, how often.
+        ("medication_minerals", "how long until it starts working?", "medication_minerals"),
+        ("exercises", "before bed or in the morning?", "exercises"),
+        ("folk_remedies", "does it work though", "folk_remedies"),
+        # Kinds that follow only some entries: after a medicine, what else there is to take.
+        ("quinine", "ok so what are the other options", "medications"),
+        ("medication_painkillers", "so what does actually help then", "medications"),
+        ("prevention", "what else helps", "prevention"),
+        ("causes_medication", "which other drugs do this", "causes_medication"),
+    ],
+)
 def test_a_follow_up_with_nothing_new_asks_its_kind_of_question_about_the_same_people(previous, text, expected):
     t = tracker("ask_follow_up", slots={"topic": previous})
     t.latest_message["text"] = text
@@ -264,24 +277,41 @@ def test_a_follow_up_with_nothing_new_asks_its_kind_of_question_about_the_same_p
     assert SlotSet("topic", expected) in events
 
 
-@pytest.mark.parametrize("intent, previous, text, expected", [
-    ("ask_more", "quinine", "what else is there", "medications"),
-    ("ask_causes", "medication_painkillers", "why doesnt it work", "medication_painkillers"),
-    ("ask_causes", "quinine", "why wont the doctor give it me", "quinine"),
-    ("ask_causes", "medication_painkillers", "why doesn\u2019t it work", "medication_painkillers"),  # phone apostrophe
-    ("ask_more", "quinine", "what else can i do", "prevention"),
-])
-def test_a_short_message_that_only_makes_sense_about_the_last_answer_is_read_as_its_follow_up(intent, previous, text, expected):
+@pytest.mark.parametrize(
+    "intent, previous, text, expected",
+    [
+        ("ask_more", "quinine", "what else is there", "medications"),
+        ("ask_causes", "medication_painkillers", "why doesnt it work", "medication_painkillers"),
+        ("ask_causes", "quinine", "why wont the doctor give it me", "quinine"),
+        (
+            "ask_causes",
+            "medication_painkillers",
+            "why doesn\u2019t it work",
+            "medication_painkillers",
+        ),  # phone apostrophe
+        ("ask_more", "quinine", "what else can i do", "prevention"),
+    ],
+)
+def test_a_short_message_that_only_makes_sense_about_the_last_answer_is_read_as_its_follow_up(
+    intent, previous, text, expected
+):
     """The classifier reads "what else is there" as "tell me more" and "why doesn't it work"
-    as a general why; after a medicine both ask about medicines."""
+    as a general why; after a medicine both ask about medicines.
+    """
     t = tracker(intent, slots={"topic": previous})
     t.latest_message["text"] = text
     _, events = run(t)
     assert SlotSet("topic", expected) in events
 
 
-@pytest.mark.parametrize("intent, text", [("ask_more", "what else is there"), ("ask_causes", "why do they happen"),
-                                          ("ask_more", "yes please, does it work?")])
+@pytest.mark.parametrize(
+    "intent, text",
+    [
+        ("ask_more", "what else is there"),
+        ("ask_causes", "why do they happen"),
+        ("ask_more", "yes please, does it work?"),
+    ],
+)
 def test_without_a_referring_cue_the_classifier_keeps_its_meaning(knowledge, intent, text):
     t = tracker(intent, slots={"topic": "prevention"})
     t.latest_message["text"] = text
@@ -302,25 +332,36 @@ def test_an_unsure_intent_answers_a_clear_knowledge_winner_and_says_what_it_unde
 
 def test_an_unsure_intent_offers_close_entries_as_buttons_that_name_them(knowledge):
     t = tracker("nlu_fallback", ranking=[{"name": "nlu_fallback", "confidence": 0.4}])
-    t.latest_message["knowledge_ranking"] = [{"entry": "diet", "score": 0.52}, {"entry": "prevention", "score": 0.5},
-                                             {"entry": "exercises", "score": 0.48}, {"entry": "quinine", "score": 0.3}]
+    t.latest_message["knowledge_ranking"] = [
+        {"entry": "diet", "score": 0.52},
+        {"entry": "prevention", "score": 0.5},
+        {"entry": "exercises", "score": 0.48},
+        {"entry": "quinine", "score": 0.3},
+    ]
     messages, events = run(t)
     assert events == [] and messages[0]["text"] == knowledge.messages.choose_entry
     payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert payloads == [knowledge.messages.entry_button(knowledge.get(e))["payload"] for e in ("diet", "prevention", "exercises")]
+    assert payloads == [
+        knowledge.messages.entry_button(knowledge.get(e))["payload"] for e in ("diet", "prevention", "exercises")
+    ]
     chosen, events = run(tracker("ask_follow_up", {"entry": "prevention"}))
     assert SlotSet("topic", "prevention") in events
 
 
-@pytest.mark.parametrize("medicine, expected", [
-    ("muscle_relaxants", "medication_muscle_relaxants"),
-    ("diuretics", "causes_medication"),
-])
+@pytest.mark.parametrize(
+    "medicine, expected",
+    [
+        ("muscle_relaxants", "medication_muscle_relaxants"),
+        ("diuretics", "causes_medication"),
+    ],
+)
 def test_an_unsure_intent_answers_about_the_medicine_named(knowledge, medicine, expected):
     """'Methocarbamol (Robaxin) for cramping legs', no clear knowledge winner: the medicine is the subject."""
     t = tracker("nlu_fallback", {"medication": medicine}, ranking=[{"name": "nlu_fallback", "confidence": 0.4}])
-    t.latest_message["knowledge_ranking"] = [{"entry": "medications", "score": 0.66},
-                                             {"entry": "medication_venous", "score": 0.64}]
+    t.latest_message["knowledge_ranking"] = [
+        {"entry": "medications", "score": 0.66},
+        {"entry": "medication_venous", "score": 0.64},
+    ]
     messages, events = run(t)
     assert SlotSet("topic", expected) in events
     assert messages[0]["text"] == knowledge.messages.understood.replace("{title}", knowledge.get(expected).title)
@@ -340,14 +381,27 @@ def test_a_medicine_named_beside_a_population_wins_the_route(knowledge):
     assert knowledge.messages.advice["pregnancy_warning_signs"] in all_text(messages)
 
 
-@pytest.mark.parametrize("intent, entities, ranking, expected", [
-    # "I'm a guy, 45, legs cramp at night. related?": the men's entry, which the ranking likes as much.
-    ("ask_related_conditions", {"population": "men"}, {"causes_men": 0.50, "related_conditions": 0.52}, "causes_men"),
-    # ... but not when the ranking clearly prefers the general answer,
-    ("ask_related_conditions", {"population": "men"}, {"causes_men": 0.30, "related_conditions": 0.60}, "related_conditions"),
-    # nor for what to do: "how can I help my wife right now" is first aid.
-    ("ask_first_aid", {"population": "women"}, {"causes_women": 0.60, "first_aid": 0.50}, "first_aid"),
-])
+@pytest.mark.parametrize(
+    "intent, entities, ranking, expected",
+    [
+        # "I'm a guy, 45, legs cramp at night. related?": the men's entry, which the ranking likes as much.
+        (
+            "ask_related_conditions",
+            {"population": "men"},
+            {"causes_men": 0.50, "related_conditions": 0.52},
+            "causes_men",
+        ),
+        # ... but not when the ranking clearly prefers the general answer,
+        (
+            "ask_related_conditions",
+            {"population": "men"},
+            {"causes_men": 0.30, "related_conditions": 0.60},
+            "related_conditions",
+        ),
+        # nor for what to do: "how can I help my wife right now" is first aid.
+        ("ask_first_aid", {"population": "women"}, {"causes_women": 0.60, "first_aid": 0.50}, "first_aid"),
+    ],
+)
 def test_a_named_group_wins_over_a_general_why_answer_the_ranking_likes_no_better(intent, entities, ranking, expected):
     t = tracker(intent, entities)
     t.latest_message["knowledge_ranking"] = [{"entry": e, "score": s} for e, s in ranking.items()]
@@ -355,16 +409,19 @@ def test_a_named_group_wins_over_a_general_why_answer_the_ranking_likes_no_bette
     assert SlotSet("topic", expected) in events
 
 
-@pytest.mark.parametrize("intent, ranking, expected", [
-    # The ranking clearly prefers another entry: it overrules the intent's entry.
-    ("ask_causes", {"causes_elderly": 0.70, "causes_general": 0.62}, "causes_elderly"),
-    # ... not when it is barely ahead,
-    ("ask_causes", {"causes_elderly": 0.66, "causes_general": 0.62}, "causes_general"),
-    # ... nor when nothing is close,
-    ("ask_causes", {"causes_elderly": 0.45, "causes_general": 0.30}, "causes_general"),
-    # ... nor for what to do right now.
-    ("ask_first_aid", {"exercises": 0.80, "first_aid": 0.60}, "first_aid"),
-])
+@pytest.mark.parametrize(
+    "intent, ranking, expected",
+    [
+        # The ranking clearly prefers another entry: it overrules the intent's entry.
+        ("ask_causes", {"causes_elderly": 0.70, "causes_general": 0.62}, "causes_elderly"),
+        # ... not when it is barely ahead,
+        ("ask_causes", {"causes_elderly": 0.66, "causes_general": 0.62}, "causes_general"),
+        # ... nor when nothing is close,
+        ("ask_causes", {"causes_elderly": 0.45, "causes_general": 0.30}, "causes_general"),
+        # ... nor for what to do right now.
+        ("ask_first_aid", {"exercises": 0.80, "first_aid": 0.60}, "first_aid"),
+    ],
+)
 def test_a_clear_knowledge_ranking_winner_overrules_the_intent(intent, ranking, expected):
     t = tracker(intent)
     t.latest_message["knowledge_ranking"] = [{"entry": e, "score": s} for e, s in ranking.items()]

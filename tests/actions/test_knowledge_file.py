@@ -41,7 +41,12 @@ BREAKAGES = [
     ("diet", lambda e: e.update(answer="word " * 200), "answer", "characters"),
     ("diet", lambda e: e.update(references=["NHS"]), "references", "R-numbers"),
     ("quinine", lambda e: e.update(references=[]), "references", "must cite references"),
-    ("diet", lambda e: e.update(routes=[{"intent": "ask_diet", "medication": "chocolate"}]), "routes", "not in the vocabulary"),
+    (
+        "diet",
+        lambda e: e.update(routes=[{"intent": "ask_diet", "medication": "chocolate"}]),
+        "routes",
+        "not in the vocabulary",
+    ),
     ("diet", lambda e: e.update(answer="Massage your calf every night."), "answer_clot_safe", "mentions massage"),
     ("first_aid", lambda e: e.update(answer_clot_safe="Rub the calf firmly."), "answer_clot_safe", "must not suggest"),
     ("diet", lambda e: e.update(colour="blue"), "colour", "not a known field"),
@@ -71,10 +76,13 @@ def test_duplicate_and_missing_ids_are_reported(document):
         parse_knowledge(missing)
 
 
-@pytest.mark.parametrize("break_it, problem", [
-    (lambda kind: kind.update(afer=["quinine"]), "unknown keys"),  # a typo would apply it after every entry
-    (lambda kind: kind.update(after=["quinnine"]), "unknown entries"),
-])
+@pytest.mark.parametrize(
+    "break_it, problem",
+    [
+        (lambda kind: kind.update(afer=["quinine"]), "unknown keys"),  # a typo would apply it after every entry
+        (lambda kind: kind.update(after=["quinnine"]), "unknown entries"),
+    ],
+)
 def test_a_broken_follow_up_kind_is_reported(document, break_it, problem):
     broken = copy.deepcopy(document)
     break_it(broken["follow_up_kinds"][0])

@@ -31,11 +31,14 @@ def test_the_bots_own_button_payloads_pass(knowledge):
         assert sanitize_text(payload) == payload
 
 
-@pytest.mark.parametrize("typed", [
-    '/ask_follow_up{"entry": "no_such_entry"}',
-    '/ask_follow_up{"entry": "diet", "triage_level": null}',
-    '/ask_follow_up{"entry":"diet"}',  # not exactly the form the bot writes
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '/ask_follow_up{"entry": "no_such_entry"}',
+        '/ask_follow_up{"entry": "diet", "triage_level": null}',
+        '/ask_follow_up{"entry":"diet"}',  # not exactly the form the bot writes
+    ],
+)
 def test_only_the_exact_entry_payload_of_a_known_entry_passes(typed):
     assert sanitize_text(typed) == typed[1:]
 

@@ -8,7 +8,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import LockError
 
 from addons.channels.gate import ConversationGate, RateLimiter, parse_rate_limit
-from addons.tracker_store import ConversationStoreUnavailable
+from addons.server.tracker_store import ConversationStoreUnavailable
 
 
 def test_rate_limit_setting():
@@ -26,11 +26,15 @@ def test_rate_limit_counts_per_sender_in_a_sliding_window():
 
 def gate_with(handler, rate_limit="20/60"):
     gate = ConversationGate(handler, rate_limit)
-    gate.agent = SimpleNamespace(domain=SimpleNamespace(responses={
-        "utter_memory_unavailable": [{"text": "MEMORY DOWN 112"}],
-        "utter_turn_failed": [{"text": "TURN FAILED"}],
-        "utter_slow_down": [{"text": "SLOW DOWN"}],
-    }))
+    gate.agent = SimpleNamespace(
+        domain=SimpleNamespace(
+            responses={
+                "utter_memory_unavailable": [{"text": "MEMORY DOWN 112"}],
+                "utter_turn_failed": [{"text": "TURN FAILED"}],
+                "utter_slow_down": [{"text": "SLOW DOWN"}],
+            }
+        )
+    )
     return gate
 
 
@@ -40,11 +44,14 @@ def run(gate, text="hello"):
     return [m["text"] for m in output.messages]
 
 
-@pytest.mark.parametrize("error,expected", [
-    (ConversationStoreUnavailable("OperationalError"), "MEMORY DOWN 112"),
-    (LockError("redis down"), "MEMORY DOWN 112"),
-    (RuntimeError("boom"), "TURN FAILED"),
-])
+@pytest.mark.parametrize(
+    "error,expected",
+    [
+        (ConversationStoreUnavailable("OperationalError"), "MEMORY DOWN 112"),
+        (LockError("redis down"), "MEMORY DOWN 112"),
+        (RuntimeError("boom"), "TURN FAILED"),
+    ],
+)
 def test_a_failed_turn_is_never_silence(error, expected):
     async def failing(_message):
         raise error
@@ -67,7 +74,7 @@ def test_over_the_limit_the_message_is_not_processed_and_the_person_is_told():
 def test_the_shared_window_in_redis_counts_for_every_instance(tmp_path):
     import redis
 
-    from scaled_stack import Redis
+    from devstack.scaled_stack import Redis
 
     server = Redis(tmp_path)
     try:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from addons.emergency_numbers import load_numbers
+from addons.model.emergency_numbers import load_numbers
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Entity clean-up after the entity ruler: negated people, ages in numbers, body parts
-in figures of speech."""
+in figures of speech.
+"""
 
 from pathlib import Path
 
@@ -7,41 +8,54 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from addons.nlu_components import FigurativeBodyPart, NegatedPopulation, age_population
+from addons.model.nlu_components import FigurativeBodyPart, NegatedPopulation, age_population
 
 CONFIG = Path(__file__).resolve().parents[2] / "config.yml"
 
 
 def populations_after(text: str, said: str) -> list:
     start = text.index(said)
-    message = Message(data={"text": text, "entities": [
-        {"entity": "population", "value": said, "start": start, "end": start + len(said)}]})
+    message = Message(
+        data={
+            "text": text,
+            "entities": [{"entity": "population", "value": said, "start": start, "end": start + len(said)}],
+        }
+    )
     NegatedPopulation().process([message])
     return [e["value"] for e in message.get("entities")]
 
 
-@pytest.mark.parametrize("text, said", [
-    ("what causes night cramps generally? not pregnant, just get them", "pregnant"),
-    ("i dont do sport and my calves cramp at night", "sport"),
-])
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("what causes night cramps generally? not pregnant, just get them", "pregnant"),
+        ("i dont do sport and my calves cramp at night", "sport"),
+    ],
+)
 def test_a_negated_population_is_dropped(text, said):
     assert populations_after(text, said) == []
 
 
-@pytest.mark.parametrize("text, said", [
-    ("I'm not sure if pregnancy causes cramps", "pregnancy"),
-    ("my wife is pregnant and cramps every night", "pregnant"),
-    ("not only pregnant women get them?", "pregnant"),
-])
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("I'm not sure if pregnancy causes cramps", "pregnancy"),
+        ("my wife is pregnant and cramps every night", "pregnant"),
+        ("not only pregnant women get them?", "pregnant"),
+    ],
+)
 def test_a_population_said_plainly_or_in_doubt_stays(text, said):
     assert populations_after(text, said) == [said]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("my dad is 82 and cramps at night", "elderly"),
-    ("he's 8 and wakes with leg pain", "children"),
-    ("cramps for 20 weeks now", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my dad is 82 and cramps at night", "elderly"),
+        ("he's 8 and wakes with leg pain", "children"),
+        ("cramps for 20 weeks now", None),
+    ],
+)
 def test_an_age_in_numbers_gives_the_population(text, expected):
     found = age_population(text)
     assert (found[0] if found else None) == expected
@@ -57,35 +71,45 @@ def figurative_body_part():
 
 def body_parts_after(component, text: str, said: str) -> list:
     start = text.index(said)
-    message = Message(data={"text": text, "entities": [
-        {"entity": "body_part", "value": said, "start": start, "end": start + len(said)}]})
+    message = Message(
+        data={
+            "text": text,
+            "entities": [{"entity": "body_part", "value": said, "start": start, "end": start + len(said)}],
+        }
+    )
     component.process([message])
     return [e["value"] for e in message.get("entities")]
 
 
-@pytest.mark.parametrize("text, said", [
-    ("could being on my feet all day at work give me cramps?", "feet"),
-    ("best way to stop night cramps coming back", "back"),
-    ("all my bloods came back normal, why the cramps?", "back"),
-    ("my legs cramp when i point my toes in bed", "toes"),
-    ("should I keep my feet under the blanket", "feet"),
-    ("pillow under feet to prevent cramp?", "feet"),
-    ("do flat feet make you cramp more", "feet"),
-    ("is it better to sleep with my feet dangling off the bed", "feet"),
-    ("do bed socks on my feet stop cramps", "feet"),
-    ("pull my toes towards me or away when my calf goes", "toes"),
-])
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("could being on my feet all day at work give me cramps?", "feet"),
+        ("best way to stop night cramps coming back", "back"),
+        ("all my bloods came back normal, why the cramps?", "back"),
+        ("my legs cramp when i point my toes in bed", "toes"),
+        ("should I keep my feet under the blanket", "feet"),
+        ("pillow under feet to prevent cramp?", "feet"),
+        ("do flat feet make you cramp more", "feet"),
+        ("is it better to sleep with my feet dangling off the bed", "feet"),
+        ("do bed socks on my feet stop cramps", "feet"),
+        ("pull my toes towards me or away when my calf goes", "toes"),
+    ],
+)
 def test_a_body_part_in_a_figure_of_speech_is_dropped(figurative_body_part, text, said):
     assert body_parts_after(figurative_body_part, text, said) == []
 
 
-@pytest.mark.parametrize("text, said", [
-    ("cramps in my back at night", "back"),
-    ("my back is cramping every night", "back"),
-    ("my toes curl up and cramp at night", "toes"),
-    ("cramp in the sole of my foot", "foot"),
-    ("my toes cramp under the duvet every night", "toes"),
-])
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("cramps in my back at night", "back"),
+        ("my back is cramping every night", "back"),
+        ("my toes curl up and cramp at night", "toes"),
+        ("cramp in the sole of my foot", "foot"),
+        ("my toes cramp under the duvet every night", "toes"),
+    ],
+)
 def test_a_body_part_where_the_cramp_is_stays(figurative_body_part, text, said):
     assert body_parts_after(figurative_body_part, text, said) == [said]
 

@@ -4,7 +4,7 @@ import pytest
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 
-from addons.nlu_components import LanguageGuard
+from addons.model.nlu_components import LanguageGuard
 
 
 @pytest.fixture
@@ -15,7 +15,12 @@ def guard(tmp_path):
 
 @pytest.mark.parametrize(
     "text",
-    ["tengo calambres en las piernas por la noche", "j'ai des crampes la nuit", "у меня судороги в ногах", "我晚上腿抽筋"],
+    [
+        "tengo calambres en las piernas por la noche",
+        "j'ai des crampes la nuit",
+        "у меня судороги в ногах",
+        "我晚上腿抽筋",
+    ],
 )
 def test_other_languages_are_foreign(guard, text):
     assert guard.is_foreign(text)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from addons.red_flag_classifier import RedFlagClassifier, label_of, load_corpus
+from addons.model.red_flag_classifier import RedFlagClassifier, label_of, load_corpus
 
 # A toy classifier on 3-dimensional "vectors": one axis per label.
 TOY = RedFlagClassifier(["emergency|fit", "none", "urgent|clot"], np.eye(3) * 10, np.zeros(3))
@@ -45,6 +45,16 @@ def test_the_corpus_is_large_labelled_and_covers_every_level():
     labels = {label_of(message) for message in corpus}
     assert len(corpus) >= 1500
     assert {label.split("|")[0] for label in labels} == {"emergency", "urgent", "routine", "none"}
-    for reason in ("breathing_or_chest", "fit", "heat", "poisoning", "allergy", "no_blood_supply", "low_sugar", "back",
-                   "tetanus", "collapse"):
+    for reason in (
+        "breathing_or_chest",
+        "fit",
+        "heat",
+        "poisoning",
+        "allergy",
+        "no_blood_supply",
+        "low_sugar",
+        "back",
+        "tetanus",
+        "collapse",
+    ):
         assert f"emergency|{reason}" in labels, reason

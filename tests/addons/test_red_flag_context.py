@@ -6,7 +6,7 @@ the patterns rule out cannot escalate through the classifier either.
 
 import pytest
 
-from addons.red_flags import load_rules
+from addons.model.red_flags import load_rules
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +19,13 @@ def test_a_protected_wound_is_ruled_out_even_where_no_wound_phrase_matched(rules
     assert finding.level is None and "wound" in finding.negated
 
 
-@pytest.mark.parametrize("text", [
-    "never had a tetanus jab and I stood on a rusty nail today",
-    "no idea when I last had a tetanus jab, I cut my knee on barbed wire",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "never had a tetanus jab and I stood on a rusty nail today",
+        "no idea when I last had a tetanus jab, I cut my knee on barbed wire",
+    ],
+)
 def test_a_negated_or_doubted_ruling_out_rules_nothing_out(rules, text):
     assert rules.detect(text).level == "urgent"
 
@@ -49,7 +52,9 @@ def test_going_on_is_not_gone(rules):
 
 def test_a_question_followed_by_it_still_going_on_is_a_report(rules):
     asked = rules.detect("Is it normal for a calf to stay swollen and warm after a cramp?")
-    ongoing = rules.detect("Is it normal for a calf to stay swollen and warm after a cramp? It's been like this for days")
+    ongoing = rules.detect(
+        "Is it normal for a calf to stay swollen and warm after a cramp? It's been like this for days"
+    )
     assert asked.level is None and ongoing.level == "urgent"
 
 
@@ -57,16 +62,19 @@ def test_a_medicine_not_started_yet_is_ruled_out(rules):
     assert rules.detect("I'm due to start a statin next month, will it give me cramps?").level is None
 
 
-@pytest.mark.parametrize("text", [
-    "Dad fell asleep after his cramp and now we can't wake him up",  # a ruling-out elsewhere in the sentence
-    "Mum passed out again this morning",
-    "I'm in my 50s with crushing chest pain and can't breathe",  # an age is no date
-    "Feels as if I was drowning, can't breathe",  # "as if" supposes nothing
-    "I'd say my chest pain is 9/10",
-    "Chest pain used to come only on stairs but now it comes at rest",  # the past brought back
-    "I can't walk without chest pain",  # another sign's "can't" does not cancel "without"
-    "Chest pain has been going into my jaw",  # "going" is not "gone"
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dad fell asleep after his cramp and now we can't wake him up",  # a ruling-out elsewhere in the sentence
+        "Mum passed out again this morning",
+        "I'm in my 50s with crushing chest pain and can't breathe",  # an age is no date
+        "Feels as if I was drowning, can't breathe",  # "as if" supposes nothing
+        "I'd say my chest pain is 9/10",
+        "Chest pain used to come only on stairs but now it comes at rest",  # the past brought back
+        "I can't walk without chest pain",  # another sign's "can't" does not cancel "without"
+        "Chest pain has been going into my jaw",  # "going" is not "gone"
+    ],
+)
 def test_an_emergency_report_is_not_read_away_by_context(rules, text):
     assert rules.detect(text).level == "emergency"
 
@@ -102,9 +110,14 @@ def test_a_medicine_named_in_a_question_frames_what_the_next_sentence_reports(ru
 
 def test_a_setting_asked_about_in_a_question_does_not_count_as_reported(rules):
     """Only medicines marked to frame from a question do: a planned operation asked about
-    beside a hypothetical pain stays a question."""
-    assert rules.detect("Having my knee op next month. In case my calf hurts afterwards, "
-                        "how would I tell a cramp from a clot?").level is None
+    beside a hypothetical pain stays a question.
+    """
+    assert (
+        rules.detect(
+            "Having my knee op next month. In case my calf hurts afterwards, how would I tell a cramp from a clot?"
+        ).level
+        is None
+    )
 
 
 def test_new_numbness_is_urgent_but_not_when_it_came_on_over_months(rules):
@@ -133,12 +146,15 @@ def test_the_reasons_a_message_doubts_are_those_of_the_signs_asked_about(rules):
     assert {"rhabdo", "medicine_stop"} <= rules.doubted_reasons(asked)
 
 
-@pytest.mark.parametrize("text", [
-    "in case I get bitten by a dog on my walks, how soon would I need a tetanus jab?",
-    "say my husband couldn't be woken one night, what's the plan?",
-    "had a DVT 5 years ago, all good now. are cramps related?",
-    "the turpentine my neighbour's boy swallowed years back was sorted in hospital; is rubbing it on safe?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in case I get bitten by a dog on my walks, how soon would I need a tetanus jab?",
+        "say my husband couldn't be woken one night, what's the plan?",
+        "had a DVT 5 years ago, all good now. are cramps related?",
+        "the turpentine my neighbour's boy swallowed years back was sorted in hospital; is rubbing it on safe?",
+    ],
+)
 def test_plans_and_settled_stories_are_not_reports(rules, text):
     assert rules.detect(text).level is None
 

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from addons.red_flags import RedFlagPatternError, RedFlagRules, expand_alternatives, load_spec
+from addons.model.red_flags import RedFlagPatternError, RedFlagRules, expand_alternatives, load_spec
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +32,21 @@ def test_broken_pattern_file_is_named(spec, nlp, break_it, message):
 
 def test_alternatives_expand():
     assert expand_alternatives("(cold and white|ice cold) (leg|foot)") == [
-        "cold and white leg", "cold and white foot", "ice cold leg", "ice cold foot",
+        "cold and white leg",
+        "cold and white foot",
+        "ice cold leg",
+        "ice cold foot",
     ]
 
 
 def test_config_fingerprints_match_the_data_files():
     """config.yml carries the hashes of files components read, so changes retrain them."""
-    import sys
     from pathlib import Path
 
     import yaml
 
     root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root / "scripts"))
-    from train_model import data_file_fingerprints
+    from scripts.train_model import data_file_fingerprints
 
     config = yaml.safe_load((root / "config.yml").read_text())
     configured = {

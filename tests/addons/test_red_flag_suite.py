@@ -5,17 +5,15 @@ added for the learned detector (after the marker line) is scored through both de
 by `make evaluate` (tests/scripts/test_evaluation_gate.py) and only reported here.
 """
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from addons.red_flags import LEVEL_RANK
-from conftest import record_figure
+from addons.model.red_flags import LEVEL_RANK
+from scripts.evaluate import TUNING_MARKER, score_triage
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from evaluate import TUNING_MARKER, score_triage  # noqa: E402  (one scorer for the tests and `make evaluate`)
+from conftest import record_figure
 
 SUITE = (Path(__file__).resolve().parents[1] / "triage_cases.yml").read_text()
 CASES = yaml.safe_load(SUITE)["cases"]
@@ -32,10 +30,14 @@ def test_suite_is_large_and_labelled():
 
 def test_patterns_alone_meet_the_targets_on_the_part_curated_with_them(red_flag_rules):
     whole, _ = score_triage(lambda text: red_flag_rules.detect(text).level, CASES)
-    record_figure("Triage suite, patterns alone", (
-        f"all {len(CASES)} cases: recall emergency {whole['triage_emergency_recall']:.1%}, urgent "
-        f"{whole['triage_urgent_recall']:.1%}, routine {whole['triage_routine_recall']:.1%}; false positives "
-        f"on none {whole['triage_false_positive_rate']:.1%}"))
+    record_figure(
+        "Triage suite, patterns alone",
+        (
+            f"all {len(CASES)} cases: recall emergency {whole['triage_emergency_recall']:.1%}, urgent "
+            f"{whole['triage_urgent_recall']:.1%}, routine {whole['triage_routine_recall']:.1%}; false positives "
+            f"on none {whole['triage_false_positive_rate']:.1%}"
+        ),
+    )
     figures, misses = score_triage(lambda text: red_flag_rules.detect(text).level, PATTERN_PART)
     record_figure(
         "Triage suite, patterns alone",
@@ -61,7 +63,11 @@ def test_patterns_alone_meet_the_targets_on_the_part_curated_with_them(red_flag_
         ("I take a statin and my pee is dark", "urgent", "medicine_stop"),
         # Review §2(b): dark urine with aching muscles is urgent; no urine is the emergency.
         ("on a statin, my muscles ache and my pee is dark brown", "urgent", "medicine_stop"),
-        ("dad's on simvastatin, his pee was like cola and now there's been nothing since this morning", "emergency", "rhabdo"),
+        (
+            "dad's on simvastatin, his pee was like cola and now there's been nothing since this morning",
+            "emergency",
+            "rhabdo",
+        ),
         ("been on quinine for a year and now bruises everywhere", "urgent", "medicine_stop"),
         ("on quinine and my gums keep bleeding", "urgent", "medicine_stop"),
         ("started analgin and now I have a fever", "urgent", "medicine_stop"),

@@ -1,12 +1,13 @@
 """Action-server calls carry the current turn only."""
 
+import rasa.core.actions.action as rasa_actions
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-import rasa.core.actions.action as rasa_actions
-from addons.remote_actions import ResilientRemoteAction
+from addons.server.remote_actions import ResilientRemoteAction
+
 from helpers import ROOT
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))

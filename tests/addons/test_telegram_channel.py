@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from addons.channels.telegram import MAX_CALLBACK_BYTES, split_message, to_html
+
 from conftest import record_figure
 from helpers import ROOT, Assistant
 from telegram_stand_in import BotApiStandIn
@@ -46,8 +47,12 @@ def telegram(trained_model, tmp_path_factory):
     assistant = Assistant(
         trained_model,
         tmp_path_factory.mktemp("telegram"),
-        env={"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_BOT_NAME": "cramp_coach_bot",
-             "TELEGRAM_SECRET_TOKEN": SECRET, "TELEGRAM_API_URL": stand_in.url},
+        env={
+            "TELEGRAM_TOKEN": TOKEN,
+            "TELEGRAM_BOT_NAME": "cramp_coach_bot",
+            "TELEGRAM_SECRET_TOKEN": SECRET,
+            "TELEGRAM_API_URL": stand_in.url,
+        },
         credentials=ROOT / "credentials-telegram.yml",
     )
     yield assistant, stand_in
@@ -70,8 +75,12 @@ def post(assistant, update, secret=SECRET):
 
 def message_update(text=None, chat_id=None, chat_type="private", **extra):
     chat_id = chat_id or next(_chat_ids)
-    message = {"message_id": 1, "date": int(time.time()), "chat": {"id": chat_id, "type": chat_type},
-               "from": {"id": chat_id, "is_bot": False, "first_name": "Sam", "language_code": "en"}}
+    message = {
+        "message_id": 1,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": chat_type},
+        "from": {"id": chat_id, "is_bot": False, "first_name": "Sam", "language_code": "en"},
+    }
     if text is not None:
         message["text"] = text
     message.update(extra)
@@ -94,10 +103,16 @@ class TestWebhook:
         keyboard = json.loads(greeting["reply_markup"])["inline_keyboard"]
         buttons = {row[0]["text"]: row[0]["callback_data"] for row in keyboard}
         assert all(len(data.encode()) <= MAX_CALLBACK_BYTES for data in buttons.values())
-        callback = {"update_id": next(_update_ids), "callback_query": {
-            "id": "cb-1", "from": {"id": chat, "is_bot": False, "first_name": "Sam"}, "chat_instance": "x",
-            "data": buttons["I have a cramp right now"],
-            "message": {"message_id": 2, "date": 0, "chat": {"id": chat, "type": "private"}}}}
+        callback = {
+            "update_id": next(_update_ids),
+            "callback_query": {
+                "id": "cb-1",
+                "from": {"id": chat, "is_bot": False, "first_name": "Sam"},
+                "chat_instance": "x",
+                "data": buttons["I have a cramp right now"],
+                "message": {"message_id": 2, "date": 0, "chat": {"id": chat, "type": "private"}},
+            },
+        }
         assert post(assistant, callback) == 200
         assert "cb-1" in [p["callback_query_id"] for p in stand_in.sent("answerCallbackQuery")]
         assert "pull your toes up towards your knee" in texts_to(stand_in, chat)
@@ -108,9 +123,15 @@ class TestWebhook:
         update, chat = message_update("why do my legs cramp at night?")
         started = time.monotonic()
         assert post(assistant, update) == 200
-        record_figure("Telegram (stand-in Bot API)", f"webhook round trip for a question: {(time.monotonic() - started) * 1000:.0f} ms")
+        record_figure(
+            "Telegram (stand-in Bot API)",
+            f"webhook round trip for a question: {(time.monotonic() - started) * 1000:.0f} ms",
+        )
         assert "no one clear cause" in texts_to(stand_in, chat)
-        edited = {"update_id": next(_update_ids), "edited_message": update["message"] | {"text": "how can I prevent cramps?"}}
+        edited = {
+            "update_id": next(_update_ids),
+            "edited_message": update["message"] | {"text": "how can I prevent cramps?"},
+        }
         assert post(assistant, edited) == 200
         assert "sheets loose" in texts_to(stand_in, chat)
 
@@ -124,8 +145,11 @@ class TestWebhook:
 
     def test_non_text_messages_get_a_kind_answer(self, telegram):
         assistant, stand_in = telegram
-        for kind in ({"sticker": {"file_id": "x", "width": 1, "height": 1}}, {"voice": {"file_id": "v", "duration": 3}},
-                     {"photo": [{"file_id": "p", "width": 1, "height": 1}]}):
+        for kind in (
+            {"sticker": {"file_id": "x", "width": 1, "height": 1}},
+            {"voice": {"file_id": "v", "duration": 3}},
+            {"photo": [{"file_id": "p", "width": 1, "height": 1}]},
+        ):
             update, chat = message_update(None, **kind)
             assert post(assistant, update) == 200
             assert "I can only read text messages" in texts_to(stand_in, chat)
@@ -160,7 +184,12 @@ class TestWebhook:
         assistant, stand_in = telegram
         before = len(stand_in.calls)
         blocked = {"update_id": next(_update_ids), "my_chat_member": {"chat": {"id": 1, "type": "private"}}}
-        for update in (blocked, b"not json", b"[1, 2]", {"update_id": next(_update_ids), "message": {"text": "no chat"}}):
+        for update in (
+            blocked,
+            b"not json",
+            b"[1, 2]",
+            {"update_id": next(_update_ids), "message": {"text": "no chat"}},
+        ):
             assert post(assistant, update) == 200
         assert len(stand_in.calls) == before
 
@@ -173,11 +202,21 @@ class TestWebhook:
         post(assistant, update)
         assert "cramp" not in texts_to(stand_in, chat).split("one to one")[-1]
 
-    @pytest.mark.parametrize("text", [
-        "", " \n ", "🦵😖😭", "<script>alert(1)</script> <b>bold?</b> & more",
-        "'; DROP TABLE events; --", "tengo calambres por la noche", "cramp " * 2000,
-        "cramp \x00\x1b[31m at night", b"\xff\xfe".decode("latin-1") + " cramp",
-    ], ids=["empty", "whitespace", "emoji", "html", "sql", "spanish", "12 KB", "control", "binary-ish"])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "",
+            " \n ",
+            "🦵😖😭",
+            "<script>alert(1)</script> <b>bold?</b> & more",
+            "'; DROP TABLE events; --",
+            "tengo calambres por la noche",
+            "cramp " * 2000,
+            "cramp \x00\x1b[31m at night",
+            b"\xff\xfe".decode("latin-1") + " cramp",
+        ],
+        ids=["empty", "whitespace", "emoji", "html", "sql", "spanish", "12 KB", "control", "binary-ish"],
+    )
     def test_bad_text_gets_a_kind_answer_and_leaves_triage_intact(self, telegram, text):
         assistant, stand_in = telegram
         update, chat = message_update("my left calf is swollen and hot")

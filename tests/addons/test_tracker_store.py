@@ -7,8 +7,9 @@ import pytest
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.domain import Domain
 
-from addons import tracker_store as store_module
-from addons.tracker_store import ConversationStoreUnavailable, FailClosedSQLTrackerStore, fail_closed
+from addons.server import tracker_store as store_module
+from addons.server.tracker_store import ConversationStoreUnavailable, FailClosedSQLTrackerStore, fail_closed
+
 from helpers import ROOT, free_port, stored_turn
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -28,8 +29,15 @@ def test_unreachable_database_stops_the_start_with_an_error_naming_it_without_th
     port = free_port()  # nothing listens there
     started = time.monotonic()
     with pytest.raises(ConversationStoreUnavailable) as error:
-        FailClosedSQLTrackerStore(domain=DOMAIN, dialect="postgresql", host="127.0.0.1", port=str(port),
-                                  db="cramp", username="coach", password="s3cret-pw")
+        FailClosedSQLTrackerStore(
+            domain=DOMAIN,
+            dialect="postgresql",
+            host="127.0.0.1",
+            port=str(port),
+            db="cramp",
+            username="coach",
+            password="s3cret-pw",
+        )
     assert time.monotonic() - started < 15  # Rasa's own store retries forever
     assert f"127.0.0.1:{port}/cramp" in str(error.value)
     assert "s3cret-pw" not in str(error.value)
@@ -109,8 +117,12 @@ def test_a_long_conversation_is_stored_whole_while_rasa_gets_its_recent_part(tmp
         assert "lost message" not in str([getattr(e, "text", "") for e in tracker.events])
         if number > 5:
             assert tracker.get_slot("topic") == "entry_3"  # set long ago, outside the recent part
-        for event in (UserUttered(f"message {number}", {"name": "greet"}), ActionExecuted("utter_greet"),
-                      BotUttered("ok"), ActionExecuted("action_listen")):
+        for event in (
+            UserUttered(f"message {number}", {"name": "greet"}),
+            ActionExecuted("utter_greet"),
+            BotUttered("ok"),
+            ActionExecuted("action_listen"),
+        ):
             tracker.update(event)
         if number == 3:
             tracker.update(SlotSet("topic", "entry_3"))

@@ -7,8 +7,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from addons.emergency_numbers import load_numbers
-from addons.triage_policy import TriageStatePolicy
+from addons.model.emergency_numbers import load_numbers
+from addons.model.triage_policy import TriageStatePolicy
 
 DOMAIN = Domain.load("domain.yml")
 
@@ -29,7 +29,11 @@ def tracker_after(message_level=None, slots=None, metadata=None, signs=()):
         tracker.update(SlotSet(name, value))
     parse_data = {"intent": {"name": "x"}, "entities": []}
     if message_level:
-        parse_data["red_flag"] = {"level": message_level, "reason": "clot" if "leg_swelling" in signs else "default", "signs": list(signs)}
+        parse_data["red_flag"] = {
+            "level": message_level,
+            "reason": "clot" if "leg_swelling" in signs else "default",
+            "signs": list(signs),
+        }
     tracker.update(UserUttered("text", parse_data["intent"], [], parse_data, metadata=metadata))
     return tracker
 
@@ -66,8 +70,12 @@ def test_emergency_number_follows_country_then_locale(tmp_path):
 
 
 # ---------------------------------------------------------------- the clarifying question
-UNSURE = {"level": None, "reason": None, "signs": [],
-          "unsure": {"level": "urgent", "reason": "clot", "question": "one_leg"}}
+UNSURE = {
+    "level": None,
+    "reason": None,
+    "signs": [],
+    "unsure": {"level": "urgent", "reason": "clot", "question": "one_leg"},
+}
 
 
 def user(tracker, text, intent, red_flag=None):

@@ -14,7 +14,11 @@ DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").rea
 
 def all_answer_texts(knowledge):
     for entry in knowledge.entries.values():
-        for field, text in (("answer", entry.answer), ("more", entry.more), ("answer_clot_safe", entry.answer_clot_safe)):
+        for field, text in (
+            ("answer", entry.answer),
+            ("more", entry.more),
+            ("answer_clot_safe", entry.answer_clot_safe),
+        ):
             if text:
                 yield f"{entry.id}.{field}", text
 
@@ -33,16 +37,32 @@ def test_answers_are_easy_to_read(knowledge):
     scores = {name: textstat.flesch_reading_ease(text) for name, text in all_answer_texts(knowledge)}
     average = sum(scores.values()) / len(scores)
     hardest = min(scores, key=scores.get)
-    record_figure("Knowledge", f"Flesch reading ease: mean {average:.1f} over {len(scores)} texts, lowest {scores[hardest]:.1f} ({hardest})")
+    record_figure(
+        "Knowledge",
+        f"Flesch reading ease: mean {average:.1f} over {len(scores)} texts, lowest {scores[hardest]:.1f} ({hardest})",
+    )
     assert average >= 60
     assert all(score >= 50 for score in scores.values()), {k: v for k, v in scores.items() if v < 50}
 
 
-DIAGNOSIS = re.compile(r"\byou (have|'ve got|have got|are suffering from) (a |an )?(dvt|clot|blood clot|disease|deficiency|restless legs|thrombosis)\b|\bthis is (definitely|certainly) ", re.I)
-DOSE = re.compile(r"\b\d+(\.\d+)?\s*(mg|mcg|g|ml|milligrams?|grams?|iu)\b|\b\d+\s*(tablets?|pills?|capsules?|drops?)\b|\b(once|twice|three times|\d+ times) (a|per) day\b", re.I)
+DIAGNOSIS = re.compile(
+    r"\byou (have|'ve got|have got|are suffering from) (a |an )?"
+    r"(dvt|clot|blood clot|disease|deficiency|restless legs|thrombosis)\b|\bthis is (definitely|certainly) ",
+    re.I,
+)
+DOSE = re.compile(
+    r"\b\d+(\.\d+)?\s*(mg|mcg|g|ml|milligrams?|grams?|iu)\b|\b\d+\s*(tablets?|pills?|capsules?|drops?)\b"
+    r"|\b(once|twice|three times|\d+ times) (a|per) day\b",
+    re.I,
+)
 NEVER_AS_CRAMP = re.compile(r"\b(seizures?|convulsions?|myoclonus|lactic acid)\b", re.I)
-UNSAFE = re.compile(r"\b(turpentine|mustard|vinegar|celandine|wormwood|mumiyo|shilajit|cinquefoil|needles?|aspirin|analgin|metamizole|kvass)\b", re.I)
-WARNING = re.compile(r"\b(don't|do not|never|not|no|poisonous|burn|harm|unsafe|can cause|avoid|banned|emergency)\b", re.I)
+UNSAFE = re.compile(
+    r"\b(turpentine|mustard|vinegar|celandine|wormwood|mumiyo|shilajit|cinquefoil|needles?|aspirin|analgin|metamizole|kvass)\b",
+    re.I,
+)
+WARNING = re.compile(
+    r"\b(don't|do not|never|not|no|poisonous|burn|harm|unsafe|can cause|avoid|banned|emergency)\b", re.I
+)
 
 
 @pytest.mark.parametrize("source", ["knowledge", "domain"])
@@ -66,13 +86,13 @@ def test_unsafe_remedies_appear_only_as_warnings(knowledge):
         for index, sentence in enumerate(sentences(text)):
             if UNSAFE.search(sentence):
                 # A bullet under "Please don't use these" is a warning too.
-                warned = WARNING.search(sentence) or any(
-                    "don't use" in line for line in lines[: max(0, index)]
-                )
+                warned = WARNING.search(sentence) or any("don't use" in line for line in lines[: max(0, index)])
                 assert warned, f"{name}: {sentence}"
 
 
-PRESCRIPTION = re.compile(r"\b(quinine|tolperisone|mydocalm|tizanidine|sirdalud|phenytoin|difenin|venotonics?|heparin)\b", re.I)
+PRESCRIPTION = re.compile(
+    r"\b(quinine|tolperisone|mydocalm|tizanidine|sirdalud|phenytoin|difenin|venotonics?|heparin)\b", re.I
+)
 
 
 def test_prescription_medicines_come_with_a_doctor(knowledge):
@@ -123,8 +143,9 @@ URGENT_STEPS = {
 NOT_ABOUT_A_LEG = {"fit", "collapse", "heat", "poisoning", "allergy", "low_sugar", "back"}
 
 
-@pytest.mark.parametrize("response, steps", [("utter_triage_emergency", EMERGENCY_STEPS),
-                                             ("utter_triage_urgent", URGENT_STEPS)])
+@pytest.mark.parametrize(
+    "response, steps", [("utter_triage_emergency", EMERGENCY_STEPS), ("utter_triage_urgent", URGENT_STEPS)]
+)
 def test_triage_answers_per_reason_say_what_to_do_now_always_with_the_number(response, steps):
     variants = triage_variants(response)
     assert set(steps) <= set(variants), set(steps) - set(variants)
@@ -153,8 +174,17 @@ def test_rule_2_first_aid_warns_against_rubbing_a_swollen_red_or_warm_leg_in_the
     assert re.search(r"not if the leg is swollen, red or warm", rub), rub
 
 
-@pytest.mark.parametrize("entry_id", ["causes_general", "causes_elderly", "causes_men", "causes_women",
-                                      "causes_medication", "medication_muscle_relaxants"])
+@pytest.mark.parametrize(
+    "entry_id",
+    [
+        "causes_general",
+        "causes_elderly",
+        "causes_men",
+        "causes_women",
+        "causes_medication",
+        "medication_muscle_relaxants",
+    ],
+)
 def test_rule_4_entries_naming_medicines_as_causes_say_not_to_stop_them(knowledge, entry_id):
     assert "keep_taking_medicines" in knowledge.get(entry_id).advice
 
@@ -162,4 +192,6 @@ def test_rule_4_entries_naming_medicines_as_causes_say_not_to_stop_them(knowledg
 def test_rule_4_and_6_every_answer_naming_quinine_says_never_in_pregnancy(knowledge):
     for entry in knowledge.entries.values():
         if re.search(r"\bquinine\b", entry.answer, re.I):
-            assert re.search(r"never (used )?in pregnancy|never used for cramps in pregnancy", entry.answer, re.I), entry.id
+            assert re.search(r"never (used )?in pregnancy|never used for cramps in pregnancy", entry.answer, re.I), (
+                entry.id
+            )

@@ -1,21 +1,27 @@
 """`make validate`'s project checks: each kind of broken project is caught and explained."""
 
 import shutil
-import sys
 
 import pytest
 import yaml
 
-from helpers import ROOT
+from scripts import check_project
 
-sys.path.insert(0, str(ROOT / "scripts"))
-import check_project  # noqa: E402
+from helpers import ROOT
 
 
 @pytest.fixture
 def project(tmp_path):
     """A copy of the parts of the project the checks read."""
-    for name in ("domain.yml", "data", "knowledge", "actions", "addons", "tests/test_stories.yml", "tests/nlu_test.yml"):
+    for name in (
+        "domain.yml",
+        "data",
+        "knowledge",
+        "actions",
+        "addons",
+        "tests/test_stories.yml",
+        "tests/nlu_test.yml",
+    ):
         source, target = ROOT / name, tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
@@ -47,7 +53,9 @@ def test_entry_without_examples_is_unreachable(project):
 def test_entry_without_a_rule_or_test_story_is_reported(project):
     def drop(document):
         key = "rules" if "rules" in document else "stories"
-        document[key] = [b for b in document[key] if not any(s.get("intent") == "ask_restless_legs" for s in b["steps"])]
+        document[key] = [
+            b for b in document[key] if not any(s.get("intent") == "ask_restless_legs" for s in b["steps"])
+        ]
 
     edit_yaml(project / "data" / "rules" / "answers.yml", drop)
     edit_yaml(project / "tests" / "test_stories.yml", drop)
@@ -61,7 +69,9 @@ def test_unknown_intent_action_and_unused_slot_are_reported(project):
         document["rules"][0]["steps"] = [{"intent": "ask_horoscope"}, {"action": "utter_horoscope"}]
 
     edit_yaml(project / "data" / "rules" / "conversation.yml", break_rule)
-    edit_yaml(project / "domain.yml", lambda d: d["slots"].update(mood={"type": "text", "mappings": [{"type": "custom"}]}))
+    edit_yaml(
+        project / "domain.yml", lambda d: d["slots"].update(mood={"type": "text", "mappings": [{"type": "custom"}]})
+    )
     problems = "\n".join(check_project.check_domain_consistency(project))
     assert "intent 'ask_horoscope', which domain.yml does not list" in problems
     assert "action 'utter_horoscope', which domain.yml does not define" in problems
@@ -70,9 +80,13 @@ def test_unknown_intent_action_and_unused_slot_are_reported(project):
 
 def test_near_identical_examples_in_two_intents_are_reported(project):
     path = project / "data" / "nlu" / "first_aid.yml"
-    path.write_text(path.read_text().replace("    - stop cramp now\n", "    - stop cramp now\n    - Cramps, prevent!\n"))
+    path.write_text(
+        path.read_text().replace("    - stop cramp now\n", "    - stop cramp now\n    - Cramps, prevent!\n")
+    )
     problems = check_project.check_near_duplicates(project)
-    assert any("'Cramps, prevent!' (ask_first_aid" in p and "'prevent cramps' (ask_prevention" in p for p in problems), problems
+    assert any(
+        "'Cramps, prevent!' (ask_first_aid" in p and "'prevent cramps' (ask_prevention" in p for p in problems
+    ), problems
 
 
 def test_hand_edited_synonyms_are_reported(project):

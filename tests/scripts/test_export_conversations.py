@@ -7,11 +7,9 @@ import uuid
 import pytest
 import yaml
 
+from scripts.export_conversations import scrub
+
 from helpers import ROOT, SERVER_ENV
-sys.path.insert(0, str(ROOT / "scripts"))
-from export_conversations import scrub  # noqa: E402
-
-
 
 
 @pytest.mark.parametrize(
@@ -47,9 +45,19 @@ def test_export_of_a_real_conversation(assistant, tmp_path):
         assistant.send(sender, message)
     out = tmp_path / "exports"
     run = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "export_conversations.py"),
-         "--db", str(assistant.workdir / "conversations.db"), "--out", str(out)],
-        cwd=ROOT, env=SERVER_ENV, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "scripts.export_conversations",
+            "--db",
+            str(assistant.workdir / "conversations.db"),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=SERVER_ENV,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     everything = "".join(p.read_text() for p in out.iterdir())

@@ -7,7 +7,8 @@ import time
 
 from rasa.shared.core.domain import Domain
 
-from addons.tracker_store import FailClosedSQLTrackerStore
+from addons.server.tracker_store import FailClosedSQLTrackerStore
+
 from helpers import ROOT, SERVER_ENV, stored_turn
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -24,9 +25,11 @@ def test_retention_deletes_only_conversations_idle_for_longer_than_the_period(tm
     asyncio.run(store.save(turn("web:old", "my calf is swollen", "utter_greet", timestamp=now - 45 * 86400)))
     asyncio.run(store.save(turn("web:recent", "hello", "utter_greet", timestamp=now - 2 * 86400)))
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n"
-                         f"  dialect: sqlite\n  db: {db}\n")
-    command = [sys.executable, str(ROOT / "scripts" / "retention.py"), "--endpoints", str(endpoints), "--days", "30"]
+    endpoints.write_text(
+        f"tracker_store:\n  type: addons.server.tracker_store.FailClosedSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {db}\n"
+    )
+    command = [sys.executable, "-m", "scripts.retention", "--endpoints", str(endpoints), "--days", "30"]
 
     dry = subprocess.run(command + ["--dry-run"], env=SERVER_ENV, capture_output=True, text=True, check=True)
     assert "would delete 1 conversation(s)" in dry.stdout
@@ -45,10 +48,25 @@ def test_one_conversation_can_be_deleted_on_request(tmp_path):
     for sender in ("telegram:42", "telegram:43"):
         asyncio.run(store.save(turn(sender, "hello", "utter_greet", time.time())))
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"tracker_store:\n  type: addons.tracker_store.FailClosedSQLTrackerStore\n"
-                         f"  dialect: sqlite\n  db: {db}\n")
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "retention.py"), "--endpoints", str(endpoints),
-                           "--conversation", "telegram:42"], env=SERVER_ENV, capture_output=True, text=True, check=True)
+    endpoints.write_text(
+        f"tracker_store:\n  type: addons.server.tracker_store.FailClosedSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {db}\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.retention",
+            "--endpoints",
+            str(endpoints),
+            "--conversation",
+            "telegram:42",
+        ],
+        env=SERVER_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "on request: deleted 1 conversation(s), 5 event(s)" in done.stdout
     assert asyncio.run(store.retrieve("telegram:42")) is None
     assert asyncio.run(store.retrieve("telegram:43")) is not None

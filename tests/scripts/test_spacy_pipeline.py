@@ -1,14 +1,12 @@
 """The project's spaCy pipeline: the entity ruler and Rasa's synonyms agree with the knowledge."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
+from scripts import build_spacy_pipeline as build
 
-import build_spacy_pipeline as build  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

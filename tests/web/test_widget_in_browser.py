@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import record_figure
-from helpers import ROOT, Assistant, WebServer, free_port
+from helpers import ROOT, Assistant, free_port, web_server
 
 pytestmark = [pytest.mark.model, pytest.mark.servers, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,7 +66,7 @@ def site(trained_model, tmp_path_factory):
     web_port, webchat_port = free_port(), free_port()
     origins = f"http://127.0.0.1:{web_port},http://127.0.0.1:{webchat_port}"
     assistant = Assistant(trained_model, workdir, env={"CRAMP_COACH_ALLOWED_ORIGINS": origins})
-    web = WebServer(assistant.url, workdir, port=web_port)
+    web = web_server(workdir, assistant.url, port=web_port, name=f"web_{web_port}")
     webchat = WebchatPage(assistant.url, webchat_port)
     yield assistant, web, webchat
     webchat.stop()

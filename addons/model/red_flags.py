@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
-PATTERNS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "red_flags.yml"
+PATTERNS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "red_flags.yml"
 LEVELS = ("routine", "urgent", "emergency")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
 _GAP = [{"OP": "?"}] * 4
@@ -128,9 +128,7 @@ def expand_alternatives(phrase: str) -> List[str]:
     """'(a|b) c' -> ['a c', 'b c']; an empty alternative drops the word."""
     parts = _ALTERNATIVES.split(phrase)
     # Odd positions are alternative groups.
-    choices = [
-        part.split("|") if index % 2 else [part] for index, part in enumerate(parts)
-    ]
+    choices = [part.split("|") if index % 2 else [part] for index, part in enumerate(parts)]
     return [" ".join("".join(combo).split()) for combo in itertools.product(*choices)]
 
 
@@ -192,8 +190,10 @@ class RedFlagRules:
         self.long_ago_regex = self._regexes("questions", "long_ago_regex", questions)
         self.hypothetical_regex = self._regexes("questions", "hypothetical_regex", questions)
         # A negation cancelled by an earlier one: {"without": ["can not", …]}.
-        self.double_negatives = {self._normalised(str(cue)): self._phrase_set(before)
-                                 for cue, before in (negation.get("double_negative_before") or {}).items()}
+        self.double_negatives = {
+            self._normalised(str(cue)): self._phrase_set(before)
+            for cue, before in (negation.get("double_negative_before") or {}).items()
+        }
         self.present_markers = self._phrase_set(questions.get("present_markers", []))
         self.ongoing_markers = self._phrase_set(questions.get("ongoing_markers", []))
         self.story_ended = self._phrase_set(questions.get("story_ended", []))
@@ -201,8 +201,7 @@ class RedFlagRules:
         self.signs = {name: self._parse_sign(name, raw) for name, raw in spec["signs"].items()}
         self.ruling_out_signs = [sign for sign in self.signs.values() if sign.ruled_out_by]
         self.combinations = [
-            self._parse_combination(number, raw)
-            for number, raw in enumerate(spec.get("combinations") or [], start=1)
+            self._parse_combination(number, raw) for number, raw in enumerate(spec.get("combinations") or [], start=1)
         ]
         self.matcher = Matcher(nlp.vocab)
         for sign in self.signs.values():
@@ -267,7 +266,11 @@ class RedFlagRules:
             raise RedFlagPatternError(f"sign '{name}': needs 'phrases' or 'regex'")
         if raw.get("states_absence") and level is not None:
             raise RedFlagPatternError(f"sign '{name}': a sign that states an absence cannot have a level")
-        phrase_words = {w for p in phrases for w in self._normalised(p.replace("(", " ").replace(")", " ").replace("|", " ")).split()}
+        phrase_words = {
+            w
+            for p in phrases
+            for w in self._normalised(p.replace("(", " ").replace(")", " ").replace("|", " ")).split()
+        }
         return Sign(
             inner_negation=not (phrase_words & set(self.negation_before)),
             name=name,
@@ -287,8 +290,11 @@ class RedFlagRules:
         where = f"combinations[{number}]"
         if not isinstance(raw, dict) or not isinstance(raw.get("all"), list):
             raise RedFlagPatternError(f"{where}: needs an 'all' list of signs")
-        unknown = [s for s in raw["all"] + list(raw.get("replaces") or []) + list(raw.get("unless") or [])
-                   if s not in self.signs]
+        unknown = [
+            s
+            for s in raw["all"] + list(raw.get("replaces") or []) + list(raw.get("unless") or [])
+            if s not in self.signs
+        ]
         if unknown:
             raise RedFlagPatternError(f"{where}: unknown signs {unknown}")
         if not raw["all"] or set(raw["all"]) & set(raw.get("unless") or []):
@@ -317,7 +323,7 @@ class RedFlagRules:
         for index in range(len(words)):
             for brk in self.clause_breaks:
                 size = brk.count(" ") + 1
-                if " ".join(words[index:index + size]) == brk:
+                if " ".join(words[index : index + size]) == brk:
                     cut = max(cut, index + size)
         return words[cut:]
 
@@ -325,13 +331,11 @@ class RedFlagRules:
         for index in range(len(words)):
             for brk in self.clause_breaks:
                 size = brk.count(" ") + 1
-                if " ".join(words[index:index + size]) == brk:
+                if " ".join(words[index : index + size]) == brk:
                     return words[:index]
         return words
 
-    def _is_negated(
-        self, sign: Sign, sentence: Span, start: int, end: int, covered: FrozenSet[int]
-    ) -> bool:
+    def _is_negated(self, sign: Sign, sentence: Span, start: int, end: int, covered: FrozenSet[int]) -> bool:
         """Negated by a cue in the same clause; words inside another sign are not cues."""
         doc = sentence.doc
         if self._answered_no(doc, end):
@@ -355,7 +359,7 @@ class RedFlagRules:
             if cue in words:
                 last = len(words) - 1 - words[::-1].index(cue)
                 if any(self._contains(" " + " ".join(written[:last]) + " ", c) for c in cancellers):
-                    words = words[last + 1:]
+                    words = words[last + 1 :]
         text = " " + " ".join(words) + " "
         for cue in self.negation_before:
             if " " in cue:
@@ -378,15 +382,14 @@ class RedFlagRules:
             if " go " in f" {cue} " and " going " in written_after:
                 continue  # "has been going into my jaw": the lemmas of "is gone", but it goes on
             # "it's gone on for days", "has gone up": undone by the word after it.
-            following = after_text[position + len(cue) + 2:].split()[:1]
+            following = after_text[position + len(cue) + 2 :].split()[:1]
             if not (following and following[0] in self.not_negation_after_followers):
                 return True
         return False
 
     def _answered_no(self, doc: Doc, end: int) -> bool:
         """A sign asked and answered by the writer: "Chest pain? No. Swollen leg? Nope."."""
-        return (end + 1 < len(doc) and doc[end].text == "?"
-                and doc[end + 1].lower_ in self.answered_no)
+        return end + 1 < len(doc) and doc[end].text == "?" and doc[end + 1].lower_ in self.answered_no
 
     def _is_asked_about(self, sentence: Span, history_counts: bool = True) -> bool:
         tokens = [t for t in sentence if not t.is_space]
@@ -396,13 +399,17 @@ class RedFlagRules:
         # "can't breathe" starts with "can" but is no question.
         second = tokens[1]._.get(_NORM) if len(tokens) > 1 else ""
         first = tokens[0]
-        question = second != "not" and (first.lower_ in self.question_starter_words or (
-            first._.get(_NORM) in self.question_starters and first._.get(_NORM) not in LEMMA_ONLY_STARTERS))
+        question = second != "not" and (
+            first.lower_ in self.question_starter_words
+            or (first._.get(_NORM) in self.question_starters and first._.get(_NORM) not in LEMMA_ONLY_STARTERS)
+        )
         if question and not any(self._contains(text, m) for m in self.report_markers):
             return True
         written = sentence.text
-        if history_counts and (any(self._contains(text, cue) for cue in (*self.long_ago, *self.story_ended))
-                               or any(rx.search(written) for rx in self.long_ago_regex)):
+        if history_counts and (
+            any(self._contains(text, cue) for cue in (*self.long_ago, *self.story_ended))
+            or any(rx.search(written) for rx in self.long_ago_regex)
+        ):
             # "all fine since", "nothing since" end the story; they do not bring it into the present.
             settled = text
             for phrase in (*self.negation_after, *self.story_ended):
@@ -421,7 +428,8 @@ class RedFlagRules:
 
     def _clause_is_history(self, sentence: Span, start: int, end: int) -> bool:
         """The sign's own clause is long past ("I had heatstroke 20 years ago, now I cramp
-        sometimes"): the present marker belongs to another clause."""
+        sometimes"): the present marker belongs to another clause.
+        """
         words, following = self._clause_and_rest(sentence, start, end)
         clause = " " + " ".join(words) + " "
         # What follows the clause, its break included ("cramps every night now", "…, but now it
@@ -435,18 +443,25 @@ class RedFlagRules:
         return not any(
             any(self._contains(later, marker) for marker in self.present_markers)
             and any(self._contains(later, word) for word in self.same_thing_again)
-            for later in self._clauses(rest.split()))
+            for later in self._clauses(rest.split())
+        )
 
     def _clauses(self, words: List[str]) -> List[str]:
         """The words split at clause breaks, each break opening the clause after it."""
         clauses, current, index = [], [], 0
         while index < len(words):
-            size = next((brk.count(" ") + 1 for brk in self.clause_breaks
-                         if " ".join(words[index:index + brk.count(" ") + 1]) == brk), 0)
+            size = next(
+                (
+                    brk.count(" ") + 1
+                    for brk in self.clause_breaks
+                    if " ".join(words[index : index + brk.count(" ") + 1]) == brk
+                ),
+                0,
+            )
             if size and current:
                 clauses.append(" " + " ".join(current) + " ")
                 current = []
-            current.extend(words[index:index + max(size, 1)])
+            current.extend(words[index : index + max(size, 1)])
             index += max(size, 1)
         if current:
             clauses.append(" " + " ".join(current) + " ")
@@ -462,25 +477,29 @@ class RedFlagRules:
 
     def _clause_and_rest(self, sentence: Span, start: int, end: int) -> Tuple[List[str], List[str]]:
         """The normalised words of the clause around doc[start:end] (between clause breaks),
-        and the words of the sentence after it."""
+        and the words of the sentence after it.
+        """
         doc = sentence.doc
         norm = [doc[i]._.get(_NORM) for i in range(sentence.start, sentence.end)]
         before = self._cut_at_last_break(norm[: start - sentence.start])
-        after = self._cut_at_first_break(norm[end - sentence.start:])
-        return before + norm[start - sentence.start: end - sentence.start] + after, \
-            norm[end - sentence.start + len(after):]
+        after = self._cut_at_first_break(norm[end - sentence.start :])
+        return before + norm[start - sentence.start : end - sentence.start] + after, norm[
+            end - sentence.start + len(after) :
+        ]
 
     def _rules_out(self, sign: Sign, words: Sequence[str]) -> bool:
         """A ruling-out phrase neither negated nor in doubt ("never had a tetanus jab", "no idea
-        when I last had a tetanus jab" rule nothing out)."""
+        when I last had a tetanus jab" rule nothing out).
+        """
         text = " " + " ".join(words) + " "
         for phrase in sign.ruled_out_by:
             position = text.find(f" {phrase} ")
             if position < 0:
                 continue
-            before = text[:position + 1]
+            before = text[: position + 1]
             if not before.endswith((" not ", " never ", " no ")) and not any(
-                    self._contains(before, cue) for cue in self.not_ruling_out):
+                self._contains(before, cue) for cue in self.not_ruling_out
+            ):
                 return True
         return False
 
@@ -512,8 +531,16 @@ class RedFlagRules:
         # Only for the learned detector reading this one sentence: it is never a negation of
         # the whole message ("had my booster last year" says nothing of another sentence).
         sentence_words = {sentence.start: self._norm_text(sentence).split() for sentence in sentences}
-        ruled_out = tuple(sorted({sign.name for words in sentence_words.values() for sign in self.ruling_out_signs
-                                  if self._rules_out(sign, words)}))
+        ruled_out = tuple(
+            sorted(
+                {
+                    sign.name
+                    for words in sentence_words.values()
+                    for sign in self.ruling_out_signs
+                    if self._rules_out(sign, words)
+                }
+            )
+        )
         matches = []
         for sign, start, end in self._matches(doc):
             sentence = self._sentence(doc, start)
@@ -521,8 +548,11 @@ class RedFlagRules:
                 continue
             # An emergency sign only by its own clause ("fell asleep after the cramp and now we
             # can't wake him"); others by their sentence ("…, and I had my booster last year").
-            scope = (self._clause_and_rest(sentence, start, end)[0] if sign.level == "emergency"
-                     else sentence_words[sentence.start])
+            scope = (
+                self._clause_and_rest(sentence, start, end)[0]
+                if sign.level == "emergency"
+                else sentence_words[sentence.start]
+            )
             if sign.ruled_out_by and self._rules_out(sign, scope):
                 negated.add(sign.name)  # like a negation
             elif not self._sentence_has(sentence, sign.unless_in_sentence):
@@ -531,13 +561,13 @@ class RedFlagRules:
             sentence = self._sentence(doc, start)
             # Words of other signs ("can't" in "can't breathe") never negate this one.
             covered = frozenset(
-                i for other, s, e in matches if other is not sign and (e <= start or s >= end)
-                for i in range(s, e)
+                i for other, s, e in matches if other is not sign and (e <= start or s >= end) for i in range(s, e)
             )
             if sign.states_absence or self._is_negated(sign, sentence, start, end, covered):
                 negated.add(sign.name)
             elif self._is_asked_about(sentence, history_counts=not sign.about_the_past) or (
-                    not sign.about_the_past and self._clause_is_history(sentence, start, end)):
+                not sign.about_the_past and self._clause_is_history(sentence, start, end)
+            ):
                 asked.add(sign.name)
                 if sentence.text.rstrip().endswith("?"):
                     questioned.add(sign.name)
@@ -547,25 +577,29 @@ class RedFlagRules:
             # "Is it normal for the calf to stay hot and swollen? It's been like this two days."
             reported |= asked
         not_a_report = all(self._is_asked_about(sentence) for sentence in sentences)
-        finding = self._judge(reported, negated - reported, asked - reported, not_a_report,
-                              frames=questioned - negated - reported)
+        finding = self._judge(
+            reported, negated - reported, asked - reported, not_a_report, frames=questioned - negated - reported
+        )
         return replace(finding, ruled_out=tuple(name for name in ruled_out if name not in reported))
 
     def settled_reasons(self, finding: Finding) -> FrozenSet[str]:
         """The reasons of the signs a message rules out ("it lasted about a minute", "had my
-        booster last year"): the learned detector must be sure to report one of them."""
+        booster last year"): the learned detector must be sure to report one of them.
+        """
         return frozenset(self.signs[name].reason for name in finding.ruled_out if self.signs[name].level)
 
     def doubted_reasons(self, finding: Finding) -> FrozenSet[str]:
         """The reasons of the signs a finding read as asked about, supposed or past: their own and
         their combinations' (a question about statins frames all of them). Not of signs denied:
-        a negation removes only the sign it negates ("no chest pain, but out of breath")."""
+        a negation removes only the sign it negates ("no chest pain, but out of breath").
+        """
         asked = set(finding.asked_about)
         own = {self.signs[name].reason for name in asked if self.signs[name].level}
         return frozenset(own | {c.reason for c in self.combinations if c.signs & asked})
 
-    def _judge(self, reported: set, negated: set, asked: set, not_a_report: bool,
-               frames: Iterable[str] = ()) -> Finding:
+    def _judge(
+        self, reported: set, negated: set, asked: set, not_a_report: bool, frames: Iterable[str] = ()
+    ) -> Finding:
         candidates: List[Tuple[str, str]] = []
         replaced: set = set()
         context = reported | {name for name in frames if self.signs[name].frames_from_a_question}
@@ -581,9 +615,7 @@ class RedFlagRules:
         if candidates:
             # Highest level first; among equals, a specific reason beats a general one
             # (a fit and not waking: the fit's first aid), then the first found.
-            level, reason = max(
-                candidates, key=lambda c: (LEVEL_RANK[c[0]], GENERAL_REASONS.get(c[1], 2))
-            )
+            level, reason = max(candidates, key=lambda c: (LEVEL_RANK[c[0]], GENERAL_REASONS.get(c[1], 2)))
         return Finding(
             level=level,
             reason=reason,

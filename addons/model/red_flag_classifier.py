@@ -20,9 +20,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Text
 import numpy as np
 import yaml
 
-from addons.red_flags import LEVEL_RANK
+from addons.model.red_flags import LEVEL_RANK
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "red_flag_corpus"
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "red_flag_corpus"
 NO_FLAG = "none"
 # Stronger regularisation overfits the corpus's wordings less (chosen on the tuning suite).
 REGULARISATION = 4.0
@@ -42,8 +42,12 @@ class ClassifierFinding:
         return self.reason if self.probability >= sure_from else "default"
 
     def as_dict(self) -> Dict[Text, Any]:
-        return {"level": self.level, "reason": self.reason, "probability": round(self.probability, 3),
-                "sentence": self.sentence}
+        return {
+            "level": self.level,
+            "reason": self.reason,
+            "probability": round(self.probability, 3),
+            "sentence": self.sentence,
+        }
 
 
 def load_corpus(directory: Path = CORPUS_DIR) -> List[Dict[Text, Text]]:
@@ -54,8 +58,10 @@ def load_corpus(directory: Path = CORPUS_DIR) -> List[Dict[Text, Text]]:
         for number, message in enumerate(document.get("messages") or [], start=1):
             level = message.get("level")
             if level != NO_FLAG and level not in LEVEL_RANK or not str(message.get("text") or "").strip():
-                raise ValueError(f"{path.name}, message {number}: needs a text and a level "
-                                 f"({NO_FLAG} or one of {sorted(LEVEL_RANK)})")
+                raise ValueError(
+                    f"{path.name}, message {number}: needs a text and a level "
+                    f"({NO_FLAG} or one of {sorted(LEVEL_RANK)})"
+                )
             messages.append(message)
     return messages
 
@@ -83,8 +89,9 @@ class RedFlagClassifier:
         self.reasons = [label.split("|")[1] if "|" in label else "" for label in self.classes]
 
     @classmethod
-    def train(cls, texts: Sequence[Text], labels: Sequence[Text],
-              encode: Callable[[Sequence[Text]], np.ndarray]) -> "RedFlagClassifier":
+    def train(
+        cls, texts: Sequence[Text], labels: Sequence[Text], encode: Callable[[Sequence[Text]], np.ndarray]
+    ) -> "RedFlagClassifier":
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(C=REGULARISATION, max_iter=3000)
@@ -92,8 +99,11 @@ class RedFlagClassifier:
         return cls(model.classes_, model.coef_, model.intercept_)
 
     def to_dict(self) -> Dict[Text, Any]:
-        return {"classes": self.classes, "coef": np.round(self.coef, 5).tolist(),
-                "intercept": np.round(self.intercept, 5).tolist()}
+        return {
+            "classes": self.classes,
+            "coef": np.round(self.coef, 5).tolist(),
+            "intercept": np.round(self.intercept, 5).tolist(),
+        }
 
     @classmethod
     def from_dict(cls, stored: Mapping[Text, Any]) -> "RedFlagClassifier":
@@ -116,13 +126,16 @@ class RedFlagClassifier:
                 best[level] = ClassifierFinding(level, self.reasons[top], float(row[top]), index)
         return best
 
-    def most_alarming(self, vectors: np.ndarray, thresholds: Mapping[Text, float],
-                      counts: Callable[[int], bool]) -> Optional[ClassifierFinding]:
+    def most_alarming(
+        self, vectors: np.ndarray, thresholds: Mapping[Text, float], counts: Callable[[int], bool]
+    ) -> Optional[ClassifierFinding]:
         """The highest level any counted vector reaches above its threshold."""
         return alarming(self.strongest(vectors, counts), thresholds)
 
 
-def alarming(strongest: Mapping[Text, ClassifierFinding], thresholds: Mapping[Text, float]) -> Optional[ClassifierFinding]:
+def alarming(
+    strongest: Mapping[Text, ClassifierFinding], thresholds: Mapping[Text, float]
+) -> Optional[ClassifierFinding]:
     """The highest level at or above its threshold."""
     found = [f for level, f in strongest.items() if f.probability >= thresholds.get(level, 1.0)]
     return max(found, key=lambda f: LEVEL_RANK[f.level], default=None)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Text, Tuple
 
-import hashlib
-
 import yaml
 
-NUMBERS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "emergency_numbers.yml"
+NUMBERS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "emergency_numbers.yml"
 
 
 class EmergencyNumbersError(ValueError):

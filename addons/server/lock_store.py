@@ -29,8 +29,9 @@ MUTEX_SECONDS = 5
 
 class _QuickPolling(LockStore):
     @asynccontextmanager
-    async def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
-                   wait_time_in_seconds: float = POLL_SECONDS) -> AsyncGenerator[TicketLock, None]:
+    async def lock(
+        self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = POLL_SECONDS
+    ) -> AsyncGenerator[TicketLock, None]:
         async with super().lock(conversation_id, lock_lifetime, wait_time_in_seconds) as ticket_lock:
             yield ticket_lock
 
@@ -60,8 +61,12 @@ class CheckedRedisLockStore(_QuickPolling, RedisLockStore):
 
     def _mutex(self, conversation_id: Text) -> redis.lock.Lock:
         # Conversation ids start with their channel ("rest:", "web:", ...), never "mutex:".
-        return self.red.lock(f"{self.key_prefix}mutex:{conversation_id}", timeout=MUTEX_SECONDS,
-                             blocking_timeout=MUTEX_SECONDS, sleep=0.002)
+        return self.red.lock(
+            f"{self.key_prefix}mutex:{conversation_id}",
+            timeout=MUTEX_SECONDS,
+            blocking_timeout=MUTEX_SECONDS,
+            sleep=0.002,
+        )
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         with self._mutex(conversation_id):

@@ -3,7 +3,7 @@
 Every message is encoded once (the whole text and each sentence, in one batch); the
 vectors stay on the Message for the components after the featurizer (the knowledge
 ranker, the red-flag classifier), and DIET gets them as dense sentence features. The
-files are checked against pinned hashes when a component is created (addons/encoder/NOTICE.md).
+files are checked against pinned hashes when a component is created (addons/model/encoder/NOTICE.md).
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def check_file(path: Path, expected: Text) -> None:
         raise EncoderFileError(f"encoder file {path} is missing: run `make setup`")
     actual = sha256_of(path)
     if actual != expected:
-        raise EncoderFileError(f"encoder file {path} has sha256 {actual}, expected {expected}: "
-                               "reinstall it with `make setup` (see addons/encoder/NOTICE.md)")
+        raise EncoderFileError(
+            f"encoder file {path} has sha256 {actual}, expected {expected}: "
+            "reinstall it with `make setup` (see addons/model/encoder/NOTICE.md)"
+        )
 
 
 def split_sentences(text: Text) -> List[Text]:
@@ -88,8 +90,9 @@ class SentenceEncoder:
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
-        self.session = onnxruntime.InferenceSession(str(model_path), sess_options=options,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
         self._inputs = {node.name for node in self.session.get_inputs()}
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
@@ -97,8 +100,8 @@ class SentenceEncoder:
         """A (len(texts), dimension) float32 array of unit vectors."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), BATCH_SIZE):
-            batch = [text or " " for text in texts[start:start + BATCH_SIZE]]
-            out[start:start + len(batch)] = self._encode_batch(batch)
+            batch = [text or " " for text in texts[start : start + BATCH_SIZE]]
+            out[start : start + len(batch)] = self._encode_batch(batch)
         return out
 
     def _encode_batch(self, texts: List[Text]) -> np.ndarray:
@@ -123,8 +126,10 @@ class SentenceEncoder:
             spans.append((len(pieces), len(sentences)))
             pieces.extend([text] + sentences)
         vectors = self.encode(pieces)
-        return [(vectors[start], vectors[start + 1:start + 1 + count] if count else vectors[start:start + 1])
-                for start, count in spans]
+        return [
+            (vectors[start], vectors[start + 1 : start + 1 + count] if count else vectors[start : start + 1])
+            for start, count in spans
+        ]
 
 
 @functools.lru_cache(maxsize=1)
@@ -163,8 +168,13 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         return f"{MODEL_SHA256}:{TOKENIZER_SHA256}:{sha256_of(Path(__file__))}"
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SentenceEncoderFeaturizer":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEncoderFeaturizer":
         load_encoder()  # fails here, naming the file, rather than at the first message
         return cls(execution_context.node_name, config)
 

@@ -20,16 +20,16 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from addons.emergency_numbers import NUMBERS_FILE, EmergencyNumbers, load_numbers, parse_numbers
-from addons.nlu_components import RED_FLAG_KEY
-from addons.red_flags import LEVEL_RANK
-from addons.stored_json import read_json, write_json
+from addons.model.emergency_numbers import NUMBERS_FILE, EmergencyNumbers, load_numbers, parse_numbers
+from addons.model.nlu_components import RED_FLAG_KEY
+from addons.model.red_flags import LEVEL_RANK
+from addons.model.stored_json import read_json, write_json
 
 ARTIFACT = "emergency_numbers.json"
 PENDING_SLOT = "triage_pending"  # "level|reason" the clarifying question would confirm
@@ -43,9 +43,7 @@ CLOT_SIGNS = {"clot_mention", "leg_swelling", "hard_veins"}
 CLOT_REASONS = {"clot", "swelling_unclear"}
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
 class TriageStatePolicy(Policy):
     """Raises `triage_level` (never lowers it) and keeps the emergency number current."""
 
@@ -113,15 +111,16 @@ class TriageStatePolicy(Policy):
             country = tracker.get_slot("country")
             wanted["emergency_number"] = self.numbers.number_text(country, message.metadata or {})
             wanted["country_hint"] = "" if self.numbers.for_country(country) else self.numbers.ask_country
-        return [
-            SlotSet(name, value)
-            for name, value in wanted.items()
-            if tracker.get_slot(name) != value
-        ]
+        return [SlotSet(name, value) for name, value in wanted.items() if tracker.get_slot(name) != value]
 
     @staticmethod
-    def _raise(tracker: DialogueStateTracker, wanted: Dict[Text, Any], level: Text,
-               reason: Optional[Text], signs: Optional[List[Text]]) -> None:
+    def _raise(
+        tracker: DialogueStateTracker,
+        wanted: Dict[Text, Any],
+        level: Text,
+        reason: Optional[Text],
+        signs: Optional[List[Text]],
+    ) -> None:
         current = tracker.get_slot("triage_level")
         if LEVEL_RANK[level] > LEVEL_RANK.get(current, 0):
             wanted["triage_level"] = level
@@ -139,8 +138,11 @@ class TriageStatePolicy(Policy):
             if red_flag.get("level") is None and pending and _answered_the_question(tracker) and _said_yes(message):
                 return f"{TRIAGE_RESPONSE_PREFIX}{pending.split('|', 1)[0]}"
             return None
-        if since_user[-1] == QUESTION_RESPONSE or (_answered_the_question(tracker) and len(since_user) == 1
-                                                     and since_user[0].startswith(TRIAGE_RESPONSE_PREFIX)):
+        if since_user[-1] == QUESTION_RESPONSE or (
+            _answered_the_question(tracker)
+            and len(since_user) == 1
+            and since_user[0].startswith(TRIAGE_RESPONSE_PREFIX)
+        ):
             return ACTION_LISTEN_NAME
         if red_flag.get("unsure") and red_flag.get("level") is None and len(since_user) == 1:
             return QUESTION_RESPONSE  # after the turn's answer

@@ -89,14 +89,32 @@ def _engine_kwargs(url: Any) -> Dict[Text, Any]:
 class FailClosedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that refuses to start without its database and can delete."""
 
-    def __init__(self, dialect: Text = "sqlite", host: Optional[Text] = None, port: Optional[int] = None,
-                 db: Text = "rasa.db", username: Optional[Text] = None, password: Optional[Text] = None,
-                 login_db: Optional[Text] = None, query: Optional[Dict] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        dialect: Text = "sqlite",
+        host: Optional[Text] = None,
+        port: Optional[int] = None,
+        db: Text = "rasa.db",
+        username: Optional[Text] = None,
+        password: Optional[Text] = None,
+        login_db: Optional[Text] = None,
+        query: Optional[Dict] = None,
+        **kwargs: Any,
+    ) -> None:
         url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
         engine = sa.create_engine(url, **_engine_kwargs(url))
         self._wait_for_database(engine)
-        super().__init__(dialect=dialect, host=host, port=port, db=db, username=username, password=password,
-                         login_db=login_db, query=query, **kwargs)
+        super().__init__(
+            dialect=dialect,
+            host=host,
+            port=port,
+            db=db,
+            username=username,
+            password=password,
+            login_db=login_db,
+            query=query,
+            **kwargs,
+        )
         # Rasa's own engine has no pre-ping and no connect timeout: use the one checked above.
         self.engine.dispose()
         self.engine = engine
@@ -129,9 +147,11 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
     def _stamp(self, sender_id: Text) -> Stamp:
         event = self.SQLEvent
         with self.session_scope() as session:
-            newest_id, count, newest_time = session.query(
-                sa.func.max(event.id), sa.func.count(event.id), sa.func.max(event.timestamp)
-            ).filter(event.sender_id == sender_id).one()
+            newest_id, count, newest_time = (
+                session.query(sa.func.max(event.id), sa.func.count(event.id), sa.func.max(event.timestamp))
+                .filter(event.sender_id == sender_id)
+                .one()
+            )
         return newest_id, int(count), newest_time
 
     def _mark_stored(self, tracker: DialogueStateTracker) -> None:
@@ -182,8 +202,11 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
         """Deletes every stored event of one conversation; returns how many."""
         self._saved.pop(sender_id, None)
         with self.session_scope() as session:
-            deleted = session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete(
-                synchronize_session=False)
+            deleted = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .delete(synchronize_session=False)
+            )
             session.commit()
         return int(deleted)
 
@@ -191,10 +214,12 @@ class FailClosedSQLTrackerStore(SQLTrackerStore):
         """Conversations whose latest event is older than the given number of days."""
         cutoff = (now if now is not None else time.time()) - older_than_days * 86400
         with self.session_scope() as session:
-            rows = (session.query(self.SQLEvent.sender_id)
-                    .group_by(self.SQLEvent.sender_id)
-                    .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
-                    .all())
+            rows = (
+                session.query(self.SQLEvent.sender_id)
+                .group_by(self.SQLEvent.sender_id)
+                .having(sa.func.max(self.SQLEvent.timestamp) < cutoff)
+                .all()
+            )
         return [sender_id for (sender_id,) in rows]
 
 
@@ -230,4 +255,3 @@ def fail_closed(tracker_store: Any) -> Optional[FailClosedSQLTrackerStore]:
         tracker_store = tracker_store._tracker_store
     inner = getattr(tracker_store, "_tracker_store", tracker_store)  # AwaitableTrackerStore
     return inner if isinstance(inner, FailClosedSQLTrackerStore) else None
-

@@ -16,14 +16,12 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_servers import ROOT, VENV_BIN, Server, free_port, rasa_server  # noqa: E402
+from devstack.local_servers import ROOT, Server, free_port, rasa_server
 
 ENDPOINTS_SCALED = ROOT / "endpoints-scaled.yml"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
@@ -55,12 +53,27 @@ class Postgres:
         if os.geteuid() == 0:
             shutil.chown(self.directory, "postgres", "postgres")
             shutil.chown(password_file, "postgres", "postgres")
-        self._run([_postgres_bin("initdb"), "-D", str(self.data), "-U", self.user, "--pwfile", str(password_file),
-                   "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-instructions"])
+        self._run(
+            [
+                _postgres_bin("initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                self.user,
+                "--pwfile",
+                str(password_file),
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ]
+        )
         password_file.unlink()
         self.start()
-        self._run([_postgres_bin("createdb"), "-h", str(self.directory), "-p", str(self.port), "-U", self.user,
-                   self.database])
+        self._run(
+            [_postgres_bin("createdb"), "-h", str(self.directory), "-p", str(self.port), "-U", self.user, self.database]
+        )
 
     @property
     def data(self) -> Path:
@@ -71,12 +84,26 @@ class Postgres:
 
     def start(self) -> None:
         options = f"-c listen_addresses=127.0.0.1 -c unix_socket_directories={self.directory} -p {self.port}"
-        self._run([_postgres_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.directory / "postgres.log"),
-                   "-o", options, "-w", "start"])
+        self._run(
+            [
+                _postgres_bin("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.directory / "postgres.log"),
+                "-o",
+                options,
+                "-w",
+                "start",
+            ]
+        )
 
     def stop(self, mode: str = "fast") -> None:
-        subprocess.run(_as_postgres_user([_postgres_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres_user([_postgres_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def remove(self) -> None:
         self.stop("immediate")
@@ -85,9 +112,27 @@ class Postgres:
     def count_events(self) -> Dict[str, int]:
         """Stored events per conversation, read with psql (independent of Rasa)."""
         out = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", self.database, "-At", "-F", "\t",
-             "-c", "select sender_id, count(*) from events group by sender_id"],
-            env={**os.environ, "PGPASSWORD": self.password}, check=True, capture_output=True, text=True).stdout
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                self.database,
+                "-At",
+                "-F",
+                "\t",
+                "-c",
+                "select sender_id, count(*) from events group by sender_id",
+            ],
+            env={**os.environ, "PGPASSWORD": self.password},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         return {sender: int(count) for sender, count in (line.split("\t") for line in out.splitlines() if line)}
 
 
@@ -99,13 +144,33 @@ class Redis(Server):
         self.password = password or secrets.token_hex(16)
         if not shutil.which("redis-server"):
             raise RuntimeError("redis-server is not installed: run scripts/system_packages.sh scaled")
-        super().__init__(f"redis_{self.port}", ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                                                 "--save", "", "--appendonly", "no",
-                                                 "--requirepass", self.password], log_dir)
+        super().__init__(
+            f"redis_{self.port}",
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--requirepass",
+                self.password,
+            ],
+            log_dir,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            if subprocess.run(["redis-cli", "-p", str(self.port), "--no-auth-warning", "-a", self.password, "ping"],
-                              capture_output=True, text=True).stdout.strip() == "PONG":
+            if (
+                subprocess.run(
+                    ["redis-cli", "-p", str(self.port), "--no-auth-warning", "-a", self.password, "ping"],
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
+                == "PONG"
+            ):
                 return
             time.sleep(0.2)
         raise RuntimeError(f"redis did not start:\n{self.log_tail()}")
@@ -129,8 +194,14 @@ def scaled_env(postgres: Postgres, redis: Redis, action_url: str) -> Dict[str, s
 class Nginx(Server):
     """nginx balancing the Rasa instances: REST and Telegram round robin, socket.io sticky by address."""
 
-    def __init__(self, log_dir: Path, rasa_ports: List[int], rest_token: str, port: Optional[int] = None,
-                 web_port: Optional[int] = None):
+    def __init__(
+        self,
+        log_dir: Path,
+        rasa_ports: List[int],
+        rest_token: str,
+        port: Optional[int] = None,
+        web_port: Optional[int] = None,
+    ):
         self.port = port or free_port()
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(nginx).exists():
@@ -147,12 +218,16 @@ class Nginx(Server):
         }.items():
             config = config.replace("{{" + key + "}}", value)
         (prefix / "nginx.conf").write_text(config)
-        super().__init__(f"nginx_{self.port}", [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-                                                 "-e", str(prefix / "error.log")], log_dir)
+        super().__init__(
+            f"nginx_{self.port}",
+            [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "error.log")],
+            log_dir,
+        )
         self.wait_until_ready(f"http://127.0.0.1:{self.port}/health", timeout=20)
 
 
-def rasa_instance(model: Path, log_dir: Path, env: Dict[str, str], port: Optional[int] = None,
-                  extra: Optional[List[str]] = None) -> Server:
+def rasa_instance(
+    model: Path, log_dir: Path, env: Dict[str, str], port: Optional[int] = None, extra: Optional[List[str]] = None
+) -> Server:
     """One `rasa run` of the scaled profile (REST and socket.io; API only with a token)."""
     return rasa_server(model, ENDPOINTS_SCALED, log_dir, env, port=port, extra=extra or ())

@@ -42,8 +42,11 @@ class Server:
         self._log = open(self.log_path, "w")
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env={**SERVER_ENV, **(env or {})},
-            stdout=self._log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env={**SERVER_ENV, **(env or {})},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_until_ready(self, url: str, timeout: float = 120) -> None:
@@ -74,25 +77,61 @@ class Server:
 
 
 def action_server(log_dir: Path, port: Optional[int] = None, name: str = "actions") -> Server:
-    """scripts/run_action_server.py on 127.0.0.1, returned once it answers; `.port` is its port."""
+    """devstack.action_server on 127.0.0.1, returned once it answers; `.port` is its port."""
     port = port or free_port()
-    server = Server(name, [str(VENV_BIN / "python"), str(ROOT / "scripts" / "run_action_server.py"),
-                           "--port", str(port)], log_dir)
+    server = Server(name, [str(VENV_BIN / "python"), "-m", "devstack.action_server", "--port", str(port)], log_dir)
     server.port = port  # type: ignore[attr-defined]
     server.wait_until_ready(f"http://127.0.0.1:{port}/health")
     return server
 
 
-def rasa_server(model: Path, endpoints: Path, log_dir: Path, env: Optional[Dict[str, str]] = None,
-                port: Optional[int] = None, credentials: Path = ROOT / "credentials.yml",
-                extra: Sequence[str] = (), name: Optional[str] = None) -> Server:
-    """`rasa run` on 127.0.0.1 (not waited for); `.port` is its port."""
+def rasa_server(
+    model: Path,
+    endpoints: Path,
+    log_dir: Path,
+    env: Optional[Dict[str, str]] = None,
+    port: Optional[int] = None,
+    credentials: Path = ROOT / "credentials.yml",
+    extra: Sequence[str] = (),
+    name: Optional[str] = None,
+    host: str = "127.0.0.1",
+) -> Server:
+    """`rasa run` on host (not waited for); `.port` is its port."""
     port = port or free_port()
-    server = Server(name or f"rasa_{port}", [str(VENV_BIN / "rasa"), "run", "--model", str(model),
-                                              "--endpoints", str(endpoints), "--credentials", str(credentials),
-                                              "--interface", "127.0.0.1", "--port", str(port), *extra],
-                    log_dir, env)
+    server = Server(
+        name or f"rasa_{port}",
+        [
+            str(VENV_BIN / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(credentials),
+            "--interface",
+            host,
+            "--port",
+            str(port),
+            *extra,
+        ],
+        log_dir,
+        env,
+    )
     server.port = port  # type: ignore[attr-defined]
+    return server
+
+
+def web_server(
+    log_dir: Path, rasa_url: str, host: str = "127.0.0.1", port: Optional[int] = None, name: str = "web"
+) -> Server:
+    """devstack.web_server (the demo page and the widget, pointing at rasa_url), returned once it answers."""
+    port = port or free_port()
+    command = [str(VENV_BIN / "python"), "-m", "devstack.web_server", "--host", host, "--port", str(port)]
+    server = Server(name, [*command, "--rasa-url", rasa_url], log_dir)
+    server.port = port  # type: ignore[attr-defined]
+    server.url = f"http://{host}:{port}"  # type: ignore[attr-defined]
+    server.wait_until_ready(server.url)  # type: ignore[attr-defined]
     return server
 
 
@@ -119,7 +158,8 @@ class InProcessAssistant:
 
     def __init__(self, model: Path, action_url: Optional[str] = None, remember_parses: bool = False) -> None:
         """remember_parses: parse each distinct text once (NLU reads no conversation state),
-        for tests that send the same texts into many conversations."""
+        for tests that send the same texts into many conversations.
+        """
         import asyncio
         import logging
 

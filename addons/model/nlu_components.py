@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Set, Text, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Text, Tuple
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -33,7 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from addons.red_flag_classifier import (
+from addons.model.red_flag_classifier import (
     MIN_SENTENCE_WORDS,
     ClassifierFinding,
     RedFlagClassifier,
@@ -42,9 +41,9 @@ from addons.red_flag_classifier import (
     label_of,
     load_corpus,
 )
-from addons.red_flags import LEVEL_RANK, PATTERNS_FILE, Finding, RedFlagRules, load_spec
-from addons.sentence_encoder import encoding_of, load_encoder, split_sentences
-from addons.stored_json import StoredJsonComponent
+from addons.model.red_flags import LEVEL_RANK, PATTERNS_FILE, Finding, RedFlagRules, load_spec
+from addons.model.sentence_encoder import encoding_of, load_encoder, split_sentences
+from addons.model.stored_json import StoredJsonComponent
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +51,20 @@ RED_FLAG_KEY = "red_flag"
 LANGUAGE_KEY = "language_guard"
 UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
 TRIAGE_PREFIX = "red_flag_"
-NOT_QUESTIONS = {"nlu_fallback", UNSUPPORTED_LANGUAGE_INTENT, "greet", "goodbye", "thanks", "affirm", "deny",
-                 "out_of_scope", "bot_challenge", "inform_country", "forget_me", "confirm_forget_me"}
+NOT_QUESTIONS = {
+    "nlu_fallback",
+    UNSUPPORTED_LANGUAGE_INTENT,
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "out_of_scope",
+    "bot_challenge",
+    "inform_country",
+    "forget_me",
+    "confirm_forget_me",
+}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 COUNTRY_ENTITY = "country"
@@ -67,9 +78,7 @@ _STATED_BEFORE = re.compile(
 )
 _COUNTRY_IS_BEFORE = re.compile(r"\b(?:my|our) country is\s+(?:the\s+)?$|\bcountry\s*:\s*(?:the\s+)?$")
 # A message that is only a place, or "I'm from / in <place>": an answer to "which country?".
-_WHOLE_MESSAGE = re.compile(
-    r"^\W*(?:(?:i'?m|i am|we'?re|we are|i live|we live)\s+)?(?:(?:from|in)\s+)?(?:the\s+)?\Z"
-)
+_WHOLE_MESSAGE = re.compile(r"^\W*(?:(?:i'?m|i am|we'?re|we are|i live|we live)\s+)?(?:(?:from|in)\s+)?(?:the\s+)?\Z")
 _WHOLE_MESSAGE_AFTER = re.compile(r"^\s*(?:btw|thanks|please|pls)?\W*\Z")
 
 
@@ -85,8 +94,13 @@ class StatelessComponent(GraphComponent):
     """A component with nothing to configure or train: it only looks at each message."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "StatelessComponent":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "StatelessComponent":
         return cls()
 
 
@@ -131,8 +145,13 @@ class AgePopulation(StatelessComponent):
             found = age_population(message.get(TEXT) or "")
             if found:
                 value, start, end = found
-                entity = {"entity": POPULATION_ENTITY, "value": value, "start": start, "end": end,
-                          "extractor": self.__class__.__name__}
+                entity = {
+                    "entity": POPULATION_ENTITY,
+                    "value": value,
+                    "start": start,
+                    "end": end,
+                    "extractor": self.__class__.__name__,
+                }
                 message.set(ENTITIES, [*entities, entity], add_to_output=True)
         return messages
 
@@ -147,14 +166,19 @@ _NEGATED_BEFORE = re.compile(
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class NegatedPopulation(StatelessComponent):
     """Drops a `population` entity the message negates ("i dont do sport, not pregnant,
-    just get them": a general question, not one about athletes or pregnancy)."""
+    just get them": a general question, not one about athletes or pregnancy).
+    """
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             entities = message.get(ENTITIES) or []
-            kept = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) != POPULATION_ENTITY
-                    or not _NEGATED_BEFORE.search(text[: e.get("start", 0)])]
+            kept = [
+                e
+                for e in entities
+                if e.get(ENTITY_ATTRIBUTE_TYPE) != POPULATION_ENTITY
+                or not _NEGATED_BEFORE.search(text[: e.get("start", 0)])
+            ]
             if len(kept) != len(entities):
                 message.set(ENTITIES, kept, add_to_output=True)
         return messages
@@ -184,21 +208,30 @@ class FigurativeBodyPart(GraphComponent):
             raise ValueError(f"config.yml, FigurativeBodyPart: a figure does not compile: {error}") from error
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "FigurativeBodyPart":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "FigurativeBodyPart":
         return cls(list(config.get("figures") or []))
 
     def _is_figurative(self, text: Text, entity: Dict[Text, Any]) -> bool:
         start, end = entity.get("start", 0), entity.get("end", 0)
-        return any(match.start() <= start and end <= match.end()
-                   for figure in self._figures for match in figure.finditer(text))
+        return any(
+            match.start() <= start and end <= match.end() for figure in self._figures for match in figure.finditer(text)
+        )
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             entities = message.get(ENTITIES) or []
-            kept = [e for e in entities if e.get(ENTITY_ATTRIBUTE_TYPE) != BODY_PART_ENTITY
-                    or not self._is_figurative(text, e)]
+            kept = [
+                e
+                for e in entities
+                if e.get(ENTITY_ATTRIBUTE_TYPE) != BODY_PART_ENTITY or not self._is_figurative(text, e)
+            ]
             if len(kept) != len(entities):
                 message.set(ENTITIES, kept, add_to_output=True)
         return messages
@@ -225,18 +258,12 @@ class StatedCountry(StatelessComponent):
 
 
 def _override_intent(message: Message, name: Text) -> None:
-    ranking = [
-        r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name
-    ]
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
     message.set(INTENT, {"name": name, "confidence": 1.0}, add_to_output=True)
-    message.set(
-        INTENT_RANKING_KEY, [{"name": name, "confidence": 1.0}] + ranking, add_to_output=True
-    )
+    message.set(INTENT_RANKING_KEY, [{"name": name, "confidence": 1.0}] + ranking, add_to_output=True)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LanguageGuard(StoredJsonComponent):
     """Marks messages that are not English text, so the reply can say so kindly.
 
@@ -327,8 +354,13 @@ class RedFlagDetector(StoredJsonComponent):
             "unsure_from": {"emergency": 0.15, "urgent": 0.35},
             # The question asked, by the reason the classifier suspects (domain response
             # utter_triage_question, variant by the slot triage_question).
-            "questions": {"clot": "one_leg", "swelling_unclear": "one_leg", "breathing_or_chest": "chest",
-                          "collapse": "chest", "default": "now"},
+            "questions": {
+                "clot": "one_leg",
+                "swelling_unclear": "one_leg",
+                "breathing_or_chest": "chest",
+                "collapse": "chest",
+                "default": "now",
+            },
         }
 
     @classmethod
@@ -349,8 +381,9 @@ class RedFlagDetector(StoredJsonComponent):
         if model is not None:
             RedFlagRules(spec, model.model)  # fail the training on a broken file
         corpus = load_corpus()
-        learned = RedFlagClassifier.train([m["text"] for m in corpus], [label_of(m) for m in corpus],
-                                          load_encoder().encode)
+        learned = RedFlagClassifier.train(
+            [m["text"] for m in corpus], [label_of(m) for m in corpus], load_encoder().encode
+        )
         stored = {"patterns": spec, "classifier": learned.to_dict()}
         self.restore(stored)
         return self.persist(stored)
@@ -379,20 +412,22 @@ class RedFlagDetector(StoredJsonComponent):
         strongest = self._learned_strongest(message, text, rules, finding)
         # What the message itself rules out ("it lasted about a minute") needs a sure reading.
         settled, sure = rules.settled_reasons(finding), self._config["learned_sure_when_doubted"]
-        strongest = {lvl: found for lvl, found in strongest.items()
-                     if found.reason not in settled or found.probability >= sure[lvl]}
+        strongest = {
+            lvl: found
+            for lvl, found in strongest.items()
+            if found.reason not in settled or found.probability >= sure[lvl]
+        }
         doubted = self._doubted(strongest, rules.doubted_reasons(finding))
-        learned = alarming({lvl: f for lvl, f in strongest.items() if f is not doubted.get(lvl)},
-                           self._config["learned_thresholds"])
+        learned = alarming(
+            {lvl: f for lvl, f in strongest.items() if f is not doubted.get(lvl)}, self._config["learned_thresholds"]
+        )
         if learned is not None and LEVEL_RANK[learned.level] > LEVEL_RANK.get(level or "", 0):
             level, source = learned.level, "learned"
             reason = learned.reason_if_sure(self._config["learned_reason_from"])
         if level is None and str(classifier_intent.get("name", "")).startswith(TRIAGE_PREFIX):
-            confident = classifier_intent.get("confidence", 0.0) >= self._config[
-                "classifier_safety_net_threshold"
-            ]
+            confident = classifier_intent.get("confidence", 0.0) >= self._config["classifier_safety_net_threshold"]
             if confident and not (finding.negated or finding.asked_about or finding.not_a_report):
-                level, source, reason = classifier_intent["name"][len(TRIAGE_PREFIX):], "classifier", "default"
+                level, source, reason = classifier_intent["name"][len(TRIAGE_PREFIX) :], "classifier", "default"
             elif str(intent.get("name", "")).startswith(TRIAGE_PREFIX):
                 self._demote(message)
         if level:
@@ -409,35 +444,51 @@ class RedFlagDetector(StoredJsonComponent):
         )
         message.set(RED_FLAG_KEY, red_flag, add_to_output=True)
 
-    def _doubted(self, strongest: Dict[Text, ClassifierFinding],
-                 reasons: FrozenSet[Text]) -> Dict[Text, ClassifierFinding]:
+    def _doubted(
+        self, strongest: Dict[Text, ClassifierFinding], reasons: FrozenSet[Text]
+    ) -> Dict[Text, ClassifierFinding]:
         """Per level, the finding not sure enough to overrule the patterns, which read its very sign as
         asked about, supposed or past ("Hypothetically if my kid swallowed turpentine, who do I call?
         We have a bottle."). It does not escalate; the assistant asks instead (_unsure). Findings of
-        other levels still count."""
+        other levels still count.
+        """
         reports, sure = self._config["learned_thresholds"], self._config["learned_sure_when_doubted"]
-        return {level: found for level, found in strongest.items()
-                if found.reason in reasons and reports[level] <= found.probability < sure[level]}
+        return {
+            level: found
+            for level, found in strongest.items()
+            if found.reason in reasons and reports[level] <= found.probability < sure[level]
+        }
 
-    def _unsure(self, strongest: Dict[Text, ClassifierFinding], level: Optional[Text],
-                doubted: Dict[Text, ClassifierFinding]) -> Optional[Dict[Text, Any]]:
+    def _unsure(
+        self, strongest: Dict[Text, ClassifierFinding], level: Optional[Text], doubted: Dict[Text, ClassifierFinding]
+    ) -> Optional[Dict[Text, Any]]:
         """What to ask when the classifier half-suspects an urgent or emergency sign nothing confirmed
-        (doubted: findings the patterns' reading overruled)."""
+        (doubted: findings the patterns' reading overruled).
+        """
         if LEVEL_RANK.get(level or "", 0) >= LEVEL_RANK["urgent"]:
             return None
         for suspected in ("emergency", "urgent"):
             finding = strongest.get(suspected)
-            if finding and (finding is doubted.get(suspected) or self._config["unsure_from"][suspected] <= finding.probability
-                            < self._config["learned_thresholds"][suspected]):
+            if finding and (
+                finding is doubted.get(suspected)
+                or self._config["unsure_from"][suspected]
+                <= finding.probability
+                < self._config["learned_thresholds"][suspected]
+            ):
                 questions = self._config["questions"]
-                return {"level": suspected, "reason": finding.reason,
-                        "question": questions.get(finding.reason, questions["default"])}
+                return {
+                    "level": suspected,
+                    "reason": finding.reason,
+                    "question": questions.get(finding.reason, questions["default"]),
+                }
         return None
 
-    def _learned_strongest(self, message: Message, text: Text, rules: RedFlagRules,
-                           whole_finding: Finding) -> Dict[Text, ClassifierFinding]:
+    def _learned_strongest(
+        self, message: Message, text: Text, rules: RedFlagRules, whole_finding: Finding
+    ) -> Dict[Text, ClassifierFinding]:
         """Per level, the learned classifier's surest sentence, where the patterns see no negation or question
-        (whole_finding: the patterns' reading of the whole message, already made)."""
+        (whole_finding: the patterns' reading of the whole message, already made).
+        """
         if self._learned is None or not text.strip():
             return {}
         whole, sentences = encoding_of(message)
@@ -469,14 +520,11 @@ class RedFlagDetector(StoredJsonComponent):
     def _demote(message: Message) -> None:
         """Replace a classifier red_flag_* intent the patterns contradict."""
         ranking = [
-            r for r in message.get(INTENT_RANKING_KEY) or []
-            if not str(r.get("name", "")).startswith(TRIAGE_PREFIX)
+            r for r in message.get(INTENT_RANKING_KEY) or [] if not str(r.get("name", "")).startswith(TRIAGE_PREFIX)
         ]
         best = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 1.0}
         message.set(INTENT, dict(best), add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
-    def process_training_data(
-        self, training_data: TrainingData, model: Optional[SpacyModel] = None
-    ) -> TrainingData:
+    def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
         return training_data

@@ -11,6 +11,7 @@ examples to the whole message or to its best sentence.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -21,10 +22,10 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from addons.sentence_encoder import encoding_of, load_encoder
-from addons.stored_json import StoredJsonComponent
+from addons.model.sentence_encoder import encoding_of, load_encoder
+from addons.model.stored_json import StoredJsonComponent
 
-KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 ENTRIES_FILE = KNOWLEDGE / "entries.yml"
 QUESTIONS_FILE = KNOWLEDGE / "entry_questions.yml"
 RANKING_KEY = "knowledge_ranking"
@@ -50,10 +51,12 @@ class KnowledgeRanker(StoredJsonComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
-        """Rasa's cache cannot see the files read here: retrain when they change."""
-        digest = hashlib.sha256()
-        for path in (ENTRIES_FILE, QUESTIONS_FILE, Path(__file__)):
-            digest.update(path.read_bytes())
+        """Rasa's cache cannot see the files read here: retrain when what is read of them changes.
+
+        Only the titles and example questions, so a reworded answer keeps the cached ranker.
+        """
+        digest = hashlib.sha256(json.dumps(entry_examples(), sort_keys=True).encode())
+        digest.update(Path(__file__).read_bytes())
         return digest.hexdigest()
 
     def restore(self, stored: Optional[Dict[Text, Any]]) -> None:
@@ -61,8 +64,7 @@ class KnowledgeRanker(StoredJsonComponent):
         self._ids: List[Text] = stored["ids"]
         self._vectors = np.asarray(stored["vectors"], dtype=np.float32).reshape(-1, 384)
         self._entries = sorted(set(self._ids))
-        self._members = {entry: np.array([i for i, e in enumerate(self._ids) if e == entry])
-                         for entry in self._entries}
+        self._members = {entry: np.array([i for i, e in enumerate(self._ids) if e == entry]) for entry in self._entries}
 
     def train(self, training_data: TrainingData) -> Resource:
         ids, texts = [], []
@@ -84,8 +86,7 @@ class KnowledgeRanker(StoredJsonComponent):
             closest = np.sort(similarity[:, self._members[entry]], axis=1)[:, -TOP_EXAMPLES:]
             scores.append((float(closest.mean(axis=1).max()), entry))
         scores.sort(reverse=True)
-        return [{"entry": entry, "score": round(score, 4)}
-                for score, entry in scores[: self._config["ranking_length"]]]
+        return [{"entry": entry, "score": round(score, 4)} for score, entry in scores[: self._config["ranking_length"]]]
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

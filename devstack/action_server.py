@@ -10,14 +10,13 @@ import os
 import sys
 from pathlib import Path
 
+from rasa_sdk.endpoint import create_app
+from sanic import response
+from sanic.response import HTTPResponse
+
+from actions.knowledge import KnowledgeError
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from rasa_sdk.endpoint import create_app  # noqa: E402
-from sanic import response  # noqa: E402
-from sanic.response import HTTPResponse  # noqa: E402
-
-from actions.knowledge import KnowledgeError  # noqa: E402
 
 
 def main() -> None:
