@@ -11,11 +11,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import SAME_ENTRY, Entry, KnowledgeBase, load_knowledge
+from coach_names import EMERGENCY, CustomAction, Intent, Response, Slot
 
-MORE_INTENTS = {"ask_more", "affirm"}
-FOLLOW_UP_INTENT = "ask_follow_up"
-FIRST_AID_INTENT = "ask_first_aid"
-SIDE_EFFECTS_INTENT = "ask_medicine_side_effects"
+MORE_INTENTS = {Intent.ASK_MORE, Intent.AFFIRM}
+FOLLOW_UP_INTENT = Intent.ASK_FOLLOW_UP
+FIRST_AID_INTENT = Intent.ASK_FIRST_AID
+SIDE_EFFECTS_INTENT = Intent.ASK_MEDICINE_SIDE_EFFECTS
 # A button's payload (/ask_follow_up{"entry": "<id>"}) names the entry itself; the NLU
 # never extracts this entity, and the channels let only the bot's own payloads through.
 ENTRY_ENTITY = "entry"
@@ -46,18 +47,18 @@ ELLIPTIC_MAX_WORDS = 3
 SPECIFIC_ENTITIES = ("population", "body_part")
 SPECIFIC_RANKING_SLACK = 0.05
 # ... for questions about why and what; "how can I help my wife right now" stays first aid.
-WHY_INTENTS = {"ask_causes", "ask_related_conditions", "ask_what_is_cramp", "ask_prognosis"}
-TRIAGE_INTENTS = {"red_flag_emergency", "red_flag_urgent", "red_flag_routine"}
+WHY_INTENTS = {Intent.ASK_CAUSES, Intent.ASK_RELATED_CONDITIONS, Intent.ASK_WHAT_IS_CRAMP, Intent.ASK_PROGNOSIS}
+TRIAGE_INTENTS = {Intent.RED_FLAG_EMERGENCY, Intent.RED_FLAG_URGENT, Intent.RED_FLAG_ROUTINE}
 # Intents that would change something (delete the conversation) when the assistant asked for
 # them; anywhere else they are a misread, answered by the next-ranked question instead.
-CONSEQUENTIAL_INTENTS = {"confirm_forget_me"}
+CONSEQUENTIAL_INTENTS = {Intent.CONFIRM_FORGET_ME}
 # Below this confidence the next-ranked meaning is a guess: the person is asked to rephrase.
 NEXT_RANKED_MIN_CONFIDENCE = 0.15
 # After a triage for these reasons the guidance is to stop the medicine and get care today,
 # so no answer may add "don't stop a prescribed medicine".
 STOP_MEDICINE_REASONS = {"medicine_stop", "rhabdo"}
 # Set once a pregnancy comes up: every later answer ends with its warning signs (rule 6).
-PREGNANCY_SLOT = "pregnancy_mentioned"
+PREGNANCY_SLOT = Slot.PREGNANCY_MENTIONED
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +100,7 @@ def _about_a_pregnancy(tracker: Tracker) -> bool:
     later, "my wife", does not end it).
     """
     populations = set(_entities(tracker.latest_message or {}).get("population", []))
-    populations.add(tracker.get_slot("population") or "")
+    populations.add(tracker.get_slot(Slot.POPULATION) or "")
     return "pregnancy" in populations or bool(tracker.get_slot(PREGNANCY_SLOT))
 
 
@@ -123,10 +124,10 @@ class ActionAnswerTopic(Action):
     def __init__(self) -> None:
         # Loading here makes `rasa run actions` fail at start on a broken file.
         self.knowledge = knowledge_base()
-        self.answerable = self.knowledge.route_intents | {FOLLOW_UP_INTENT, "ask_more"}
+        self.answerable = self.knowledge.route_intents | {FOLLOW_UP_INTENT, Intent.ASK_MORE}
 
     def name(self) -> Text:
-        return "action_answer_topic"
+        return CustomAction.ANSWER_TOPIC
 
     def choose_entry(self, tracker: Tracker) -> Optional[Entry]:
         """The entry the intent and entities point to, in the context of the conversation."""
@@ -136,9 +137,9 @@ class ActionAnswerTopic(Action):
         prefer = _ranking_scores(latest)
         if entities.get(ENTRY_ENTITY):
             return self.knowledge.get(entities[ENTRY_ENTITY][0])
-        population = tracker.get_slot("population")
+        population = tracker.get_slot(Slot.POPULATION)
         if intent == FOLLOW_UP_INTENT:
-            previous = self.knowledge.get(tracker.get_slot("topic") or "")
+            previous = self.knowledge.get(tracker.get_slot(Slot.TOPIC) or "")
             return self._follow_up(previous, entities, population, latest, prefer)
         if intent is None:
             return None
@@ -238,7 +239,7 @@ class ActionAnswerTopic(Action):
         "do I need a prescription for it") is read so whatever topic the classifier heard.
         """
         latest = tracker.latest_message or {}
-        previous = self.knowledge.get(tracker.get_slot("topic") or "")
+        previous = self.knowledge.get(tracker.get_slot(Slot.TOPIC) or "")
         text = latest.get("text") or ""
         if previous is None or intent is None or _entities(latest) or len(text.split()) > FOLLOW_UP_MAX_WORDS:
             return None
@@ -250,13 +251,13 @@ class ActionAnswerTopic(Action):
             return None
         if kind is None:
             return None
-        entry = self._follow_up(previous, {}, tracker.get_slot("population"), latest, _ranking_scores(latest), kind)
+        entry = self._follow_up(previous, {}, tracker.get_slot(Slot.POPULATION), latest, _ranking_scores(latest), kind)
         # "yes please, does it work?": more of the same entry is its `more` text, not its answer again.
         return None if intent in MORE_INTENTS and entry is not None and entry.id == previous.id else entry
 
     def _question_intents(self, latest: Dict[Text, Any], exclude: Set[Text] = frozenset()) -> List[Text]:
         """The answerable intents of the classifier's ranking, most likely first."""
-        ignore = {"ask_more"} | set(exclude)
+        ignore = {Intent.ASK_MORE} | set(exclude)
         return [
             r["name"]
             for r in latest.get("intent_ranking") or []
@@ -327,8 +328,8 @@ class ActionAnswerTopic(Action):
         entry = entry or (self.choose_entry(tracker) if intent else None)
         understood = False
         if entry is None and not triaged:  # after a triage answer alone, nothing else was asked
-            previous = self.knowledge.get(tracker.get_slot("topic") or "")
-            entry, choices = self.from_ranking(latest, tracker.get_slot("population"), previous)
+            previous = self.knowledge.get(tracker.get_slot(Slot.TOPIC) or "")
+            entry, choices = self.from_ranking(latest, tracker.get_slot(Slot.POPULATION), previous)
             understood = entry is not None
             if len(choices) > 1:
                 messages = self.knowledge.messages
@@ -340,18 +341,18 @@ class ActionAnswerTopic(Action):
                 entry, understood = choices[0], True
         if entry is None:
             if not triaged:
-                dispatcher.utter_message(response="utter_ask_rephrase")
+                dispatcher.utter_message(response=Response.ASK_REPHRASE)
             return []
         if understood:
             dispatcher.utter_message(text=self.knowledge.messages.understood.replace("{title}", entry.title))
         self._send_answer(dispatcher, tracker, entry)
-        events: List[EventType] = [SlotSet("topic", entry.id)]
+        events: List[EventType] = [SlotSet(Slot.TOPIC, entry.id)]
         if _about_a_pregnancy(tracker) and not tracker.get_slot(PREGNANCY_SLOT):
             events.append(SlotSet(PREGNANCY_SLOT, True))
         return events
 
     def _answer_more(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
-        entry = self.knowledge.get(tracker.get_slot("topic") or "")
+        entry = self.knowledge.get(tracker.get_slot(Slot.TOPIC) or "")
         messages = self.knowledge.messages
         if entry is None:
             dispatcher.utter_message(text=messages.ask_which_topic)
@@ -364,21 +365,21 @@ class ActionAnswerTopic(Action):
     def _send_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, entry: Entry) -> None:
         messages = self.knowledge.messages
         triaged_now = (tracker.latest_message.get("intent") or {}).get("name") in TRIAGE_INTENTS
-        if tracker.get_slot("triage_level") == "emergency" and not triaged_now:
-            number = tracker.get_slot("emergency_number") or "112"
+        if tracker.get_slot(Slot.TRIAGE_LEVEL) == EMERGENCY and not triaged_now:
+            number = tracker.get_slot(Slot.EMERGENCY_NUMBER) or "112"
             dispatcher.utter_message(text=messages.emergency_reminder.replace("{emergency_number}", number))
-        dispatcher.utter_message(text=entry.answer_for(bool(tracker.get_slot("clot_signs"))))
+        dispatcher.utter_message(text=entry.answer_for(bool(tracker.get_slot(Slot.CLOT_SIGNS))))
         advice = list(entry.advice)
         # Pregnancy answers end with the warning signs, also for general topics and for
         # follow-ups later in a conversation about a pregnancy (curation rule 6).
         if _about_a_pregnancy(tracker) and "pregnancy_warning_signs" not in advice:
             advice.append("pregnancy_warning_signs")
         # After a side effect that means "stop it and get care today" (R14, R23, R28).
-        if tracker.get_slot("triage_reason") in STOP_MEDICINE_REASONS:
+        if tracker.get_slot(Slot.TRIAGE_REASON) in STOP_MEDICINE_REASONS:
             advice = [key for key in advice if key != "keep_taking_medicines"]
         for key in advice:
             dispatcher.utter_message(text=messages.advice[key])
-        if tracker.get_slot("topic") is None:
+        if tracker.get_slot(Slot.TOPIC) is None:
             dispatcher.utter_message(text=messages.general_info_note)
         buttons = list(messages.feedback_buttons)
         if entry.more:

@@ -18,10 +18,11 @@ from typing import Dict, Iterable, List, Set, Tuple
 
 import yaml
 
-from coach_names import SAID_BY_CODE
+import coach_names
+from coach_names import SAID_BY_CODE, CustomAction, Intent, Response, Slot, names_of
 
 ROOT = Path(__file__).resolve().parent.parent
-ANSWER_ACTION = "action_answer_topic"
+ANSWER_ACTION = CustomAction.ANSWER_TOPIC
 MIN_EXAMPLES = 20
 BLIND_MIN_WORDS = 8
 # Intents the NLU pipeline sets itself or Rasa provides; they need no rule of their own.
@@ -175,6 +176,7 @@ def check_domain_consistency(root: Path) -> List[str]:
             for folder in ("actions", "addons")
             for p in sorted((root / folder).rglob("*.py"))
         )
+        + (root / "coach_names.py").read_text(encoding="utf-8")
         + (root / "domain.yml").read_text(encoding="utf-8").split("slots:", 1)[0]
     )
     code += "\n".join(p.read_text(encoding="utf-8") for p in _yaml_files(root / "data"))
@@ -270,7 +272,31 @@ def check_spacy_agrees(root: Path) -> List[str]:
     return problems
 
 
+def check_shared_names(root: Path) -> List[str]:
+    """Every name in coach_names.py is in domain.yml, and the triage levels match the triage responses."""
+    domain = _yaml(root / "domain.yml")
+    declared = {
+        Intent: set(domain.get("intents") or []),
+        Slot: set(domain.get("slots") or {}),
+        Response: set(domain.get("responses") or {}),
+        CustomAction: set(domain.get("actions") or []),
+    }
+    problems = []
+    for namespace, known in declared.items():
+        for attribute, name in names_of(namespace).items():
+            if name not in known:
+                problems.append(
+                    f"coach_names.py: {namespace.__name__}.{attribute} = '{name}' is not in domain.yml: "
+                    "rename it to match the domain or add it there"
+                )
+    for level in coach_names.LEVELS:
+        if coach_names.TRIAGE_RESPONSES.get(level) not in declared[Response]:
+            problems.append(f"coach_names.py: triage level '{level}' has no response in domain.yml")
+    return problems
+
+
 CHECKS = (
+    check_shared_names,
     check_knowledge_reachable,
     check_domain_consistency,
     check_near_duplicates,

@@ -16,6 +16,7 @@ The texts are the domain's responses, so they are reviewed with the others.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -27,9 +28,10 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import LockError
 from sanic import Blueprint
 
+from addons.model.emergency_numbers import load_numbers
 from addons.server.lock_store import shared_redis
 from addons.server.tracker_store import ConversationStoreUnavailable, FailClosedSQLTrackerStore, fail_closed
-from coach_names import FORGET_FAILED, MEMORY_UNAVAILABLE, SLOW_DOWN, TURN_FAILED
+from coach_names import Response
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +41,17 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 RATE_LIMIT = os.environ.get("CRAMP_COACH_RATE_LIMIT", "20/60")
 TRACKED_SENDERS = 10_000
 
+# Said only when no model (and so no domain) is loaded; the numbers come from the numbers file.
 _FALLBACK_TEXT = (
     "Sorry, something went wrong on my side. Please try again in a minute. If this is an "
-    "emergency (chest pain, trouble breathing, fainting), call an ambulance now: 112 in Europe, "
-    "911 in the US and Canada, 999 in the UK."
+    "emergency (chest pain, trouble breathing, fainting), call an ambulance now: {emergency_number}."
 )
+
+
+@functools.lru_cache(maxsize=1)
+def _default_numbers() -> Text:
+    """The numbers said before a country is known (knowledge/emergency_numbers.yml, `default`)."""
+    return load_numbers().default
 
 
 def parse_rate_limit(value: Text) -> Optional[Tuple[int, float]]:
@@ -142,15 +150,17 @@ class ConversationGate:
         return self
 
     def text(self, response: Text) -> Text:
+        """A domain response said outside a turn (no tracker): {emergency_number} is the default numbers."""
         responses: Dict[Text, Any] = getattr(getattr(self.agent, "domain", None), "responses", None) or {}
         variants = responses.get(response) or [{}]
-        return variants[0].get("text") or _FALLBACK_TEXT
+        template = variants[0].get("text") or _FALLBACK_TEXT
+        return template.replace("{emergency_number}", _default_numbers())
 
     async def __call__(self, message: UserMessage) -> None:
         sender_id = message.sender_id
         if not self.limiter.allow(sender_id):
             logger.info("a message over the rate limit was not processed")
-            await message.output_channel.send_text_message(sender_id, self.text(SLOW_DOWN))
+            await message.output_channel.send_text_message(sender_id, self.text(Response.SLOW_DOWN))
             return
         try:
             await self._on_new_message(message)
@@ -164,7 +174,7 @@ class ConversationGate:
                 ": conversation or lock store unavailable" if memory else "",
             )
             await message.output_channel.send_text_message(
-                sender_id, self.text(MEMORY_UNAVAILABLE if memory else TURN_FAILED)
+                sender_id, self.text(Response.MEMORY_UNAVAILABLE if memory else Response.TURN_FAILED)
             )
             return
         if self.store is not None and self.store.take_pending_deletion(sender_id):
@@ -177,10 +187,10 @@ class ConversationGate:
             logger.info("a conversation was deleted at the person's request (%d events)", deleted)
         except Exception as error:  # noqa: BLE001
             logger.error("deleting a conversation failed (%s)", type(error).__name__)
-            await message.output_channel.send_text_message(message.sender_id, self.text(FORGET_FAILED))
+            await message.output_channel.send_text_message(message.sender_id, self.text(Response.FORGET_FAILED))
 
 
-def gated_blueprint(on_new_message: Handler, make_blueprint: Callable[[Handler], Blueprint]) -> Blueprint:
+def gated_blueprint(on_new_message: Handler, make_blueprint: Callable[["ConversationGate"], Blueprint]) -> Blueprint:
     """A channel's blueprint whose messages go through a ConversationGate."""
     gate = ConversationGate(on_new_message)
     blueprint = make_blueprint(gate)

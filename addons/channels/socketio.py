@@ -32,6 +32,7 @@ from socketio import AsyncServer
 
 from addons.channels.gate import gated_blueprint
 from addons.channels.guard import sanitize_text
+from coach_names import TRIAGE_RESPONSES, Response
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +42,9 @@ _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 # in `metadata`, which clients set aside: rasa-webchat shows a message as text only when
 # `text` is its only other key, so a top-level field would hide the answer there.
 METADATA_BY_RESPONSE: Dict[Text, Dict[Text, Any]] = {
-    "utter_triage_emergency": {"severity": "emergency"},
-    "utter_triage_urgent": {"severity": "urgent"},
-    "utter_triage_routine": {"severity": "routine"},
+    **{response: {"severity": level} for level, response in TRIAGE_RESPONSES.items()},
     # The widget then drops the transcript it keeps in the browser tab.
-    "utter_conversation_deleted": {"forgotten": True},
+    Response.CONVERSATION_DELETED: {"forgotten": True},
 }
 DEFAULT_ALLOWED_ORIGINS = ["http://127.0.0.1:8080", "http://localhost:8080"]
 ORIGINS_VARIABLE = "CRAMP_COACH_ALLOWED_ORIGINS"

@@ -35,8 +35,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from addons.channels.gate import gated_blueprint
+from addons.channels.gate import ConversationGate, gated_blueprint
 from addons.channels.guard import allowed_payloads, sanitize_text
+from coach_names import TRIAGE_RESPONSES, Response
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +46,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_MESSAGE_CHARS = 4096
 MAX_CALLBACK_BYTES = 64
 SEEN_UPDATES = 10_000
-TRIAGE_RESPONSES = {"utter_triage_emergency", "utter_triage_urgent", "utter_triage_routine"}
 # Typed commands and what they mean to the assistant.
 COMMANDS = {"/start": "hi", "/help": "what can you do"}
-NOT_TEXT = (
-    "Sorry, I can only read text messages. Please type your question. "
-    "If this is an emergency, call your local emergency number (112, 911 or 999)."
-)
-UNKNOWN_COMMAND = "Sorry, I don't know that command. Just type your question, or send /help."
-GROUPS_DECLINED = "Hi! I only chat one to one, because health questions are private. Please send me a direct message."
 
 
 def callback_id(payload: Text) -> Text:
@@ -90,7 +84,6 @@ class TelegramOutput(OutputChannel):
     def __init__(self, bot: Bot, callbacks: "CallbackRegistry") -> None:
         self.bot = bot
         self.callbacks = callbacks
-        self._bold = False
 
     @classmethod
     def name(cls) -> Text:
@@ -100,16 +93,21 @@ class TelegramOutput(OutputChannel):
     def chat_id(recipient_id: Text) -> Text:
         return recipient_id[len(SENDER_PREFIX) :] if recipient_id.startswith(SENDER_PREFIX) else recipient_id
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        # Triage answers are sent in bold so they stand out in the chat.
-        self._bold = message.get("utter_action") in TRIAGE_RESPONSES
-        await super().send_response(recipient_id, message)
-
-    async def _send(self, recipient_id: Text, text: Text, markup: Optional[InlineKeyboardMarkup] = None) -> None:
+    async def _send(
+        self,
+        recipient_id: Text,
+        text: Text,
+        markup: Optional[InlineKeyboardMarkup] = None,
+        utter_action: Optional[Text] = None,
+    ) -> None:
+        # Triage answers are sent in bold so they stand out in the chat. Rasa passes the
+        # message's other keys (utter_action among them) as keyword arguments: no state
+        # on this output, which all chats share.
+        bold = utter_action in TRIAGE_RESPONSES.values()
         parts = split_message(text, MAX_MESSAGE_CHARS - 20)
         for index, part in enumerate(parts):
             body = to_html(part)
-            if self._bold:
+            if bold:
                 body = f"<b>{body}</b>"
             await self.bot.send_message(
                 self.chat_id(recipient_id),
@@ -120,7 +118,7 @@ class TelegramOutput(OutputChannel):
             )
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, text)
+        await self._send(recipient_id, text, utter_action=kwargs.get("utter_action"))
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
@@ -130,7 +128,7 @@ class TelegramOutput(OutputChannel):
             keyboard.add(
                 InlineKeyboardButton(button["title"], callback_data=self.callbacks.register(button["payload"]))
             )
-        await self._send(recipient_id, text, keyboard)
+        await self._send(recipient_id, text, keyboard, utter_action=kwargs.get("utter_action"))
 
 
 class CallbackRegistry:
@@ -219,7 +217,7 @@ class SafeTelegramInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         return gated_blueprint(on_new_message, self._blueprint)
 
-    def _blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def _blueprint(self, gate: ConversationGate) -> Blueprint:
         webhook = Blueprint("safe_telegram_webhook", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -242,14 +240,15 @@ class SafeTelegramInput(InputChannel):
                 logger.info("telegram: update %s was delivered again and skipped", update.get("update_id"))
                 return response.text("ok")
             try:
-                await self._handle(update, on_new_message)
+                await self._handle(update, gate)
             except Exception:  # noqa: BLE001 (Telegram must get a 200, or it retries)
                 logger.exception("telegram: update %s failed", update.get("update_id"))
             return response.text("ok")
 
         return webhook
 
-    async def _handle(self, update: Dict[Text, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(self, update: Dict[Text, Any], gate: ConversationGate) -> None:
+        """One update: answered here (not text, a group, an unknown command) or passed through the gate."""
         output = self.get_output_channel()
         callback = update.get("callback_query")
         if isinstance(callback, dict):
@@ -276,18 +275,18 @@ class SafeTelegramInput(InputChannel):
             return
         if chat.get("type") != "private":
             if isinstance(message.get("text"), str) and message["text"].startswith("/start"):
-                await output.bot.send_message(chat_id, GROUPS_DECLINED)
+                await output.bot.send_message(chat_id, gate.text(Response.PRIVATE_CHATS_ONLY))
             return
         if not isinstance(text, str) or not text.strip():
-            await output.bot.send_message(chat_id, NOT_TEXT)
+            await output.bot.send_message(chat_id, gate.text(Response.ONLY_TEXT))
             return
         if callback is None and text.lstrip().startswith("/"):
             command = text.strip().split()[0].split("@")[0].lower()
             if command not in COMMANDS:
-                await output.bot.send_message(chat_id, UNKNOWN_COMMAND)
+                await output.bot.send_message(chat_id, gate.text(Response.UNKNOWN_COMMAND))
                 return
             text = COMMANDS[command]
-        await on_new_message(
+        await gate(
             UserMessage(
                 sanitize_text(text),
                 output,

@@ -44,26 +44,27 @@ from addons.model.red_flag_classifier import (
 from addons.model.red_flags import LEVEL_RANK, PATTERNS_FILE, Finding, RedFlagRules, load_spec
 from addons.model.sentence_encoder import encoding_of, load_encoder, split_sentences
 from addons.model.stored_json import StoredJsonComponent
+from coach_names import Intent
 
 logger = logging.getLogger(__name__)
 
 RED_FLAG_KEY = "red_flag"
 LANGUAGE_KEY = "language_guard"
-UNSUPPORTED_LANGUAGE_INTENT = "unsupported_language"
+UNSUPPORTED_LANGUAGE_INTENT = Intent.UNSUPPORTED_LANGUAGE
 TRIAGE_PREFIX = "red_flag_"
 NOT_QUESTIONS = {
     "nlu_fallback",
     UNSUPPORTED_LANGUAGE_INTENT,
-    "greet",
-    "goodbye",
-    "thanks",
-    "affirm",
-    "deny",
-    "out_of_scope",
-    "bot_challenge",
-    "inform_country",
-    "forget_me",
-    "confirm_forget_me",
+    Intent.GREET,
+    Intent.GOODBYE,
+    Intent.THANKS,
+    Intent.AFFIRM,
+    Intent.DENY,
+    Intent.OUT_OF_SCOPE,
+    Intent.BOT_CHALLENGE,
+    Intent.INFORM_COUNTRY,
+    Intent.FORGET_ME,
+    Intent.CONFIRM_FORGET_ME,
 }
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 

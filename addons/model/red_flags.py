@@ -22,8 +22,9 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
+from coach_names import EMERGENCY, LEVELS
+
 PATTERNS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "red_flags.yml"
-LEVELS = ("routine", "urgent", "emergency")
 LEVEL_RANK = {level: rank for rank, level in enumerate(LEVELS, start=1)}
 _GAP = [{"OP": "?"}] * 4
 _ALTERNATIVES = re.compile(r"\(([^()]*)\)")
@@ -550,7 +551,7 @@ class RedFlagRules:
             # can't wake him"); others by their sentence ("…, and I had my booster last year").
             scope = (
                 self._clause_and_rest(sentence, start, end)[0]
-                if sign.level == "emergency"
+                if sign.level == EMERGENCY
                 else sentence_words[sentence.start]
             )
             if sign.ruled_out_by and self._rules_out(sign, scope):

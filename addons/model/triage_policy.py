@@ -30,13 +30,14 @@ from addons.model.emergency_numbers import NUMBERS_FILE, EmergencyNumbers, load_
 from addons.model.nlu_components import RED_FLAG_KEY
 from addons.model.red_flags import LEVEL_RANK
 from addons.model.stored_json import read_json, write_json
+from coach_names import Intent, Response, Slot
 
 ARTIFACT = "emergency_numbers.json"
-PENDING_SLOT = "triage_pending"  # "level|reason" the clarifying question would confirm
-QUESTION_SLOT = "triage_question"  # which question (the response variant)
-QUESTION_RESPONSE = "utter_triage_question"
+PENDING_SLOT = Slot.TRIAGE_PENDING
+QUESTION_SLOT = Slot.TRIAGE_QUESTION
+QUESTION_RESPONSE = Response.TRIAGE_QUESTION
 TRIAGE_RESPONSE_PREFIX = "utter_triage_"
-YES_INTENT = "affirm"
+YES_INTENT = Intent.AFFIRM
 
 # Signs after which no answer may suggest massaging the leg.
 CLOT_SIGNS = {"clot_mention", "leg_swelling", "hard_veins"}
@@ -108,9 +109,9 @@ class TriageStatePolicy(Policy):
             wanted[PENDING_SLOT] = f"{unsure['level']}|{unsure['reason']}" if unsure else None
             wanted[QUESTION_SLOT] = unsure["question"] if unsure else None
         if self.numbers is not None:
-            country = tracker.get_slot("country")
-            wanted["emergency_number"] = self.numbers.number_text(country, message.metadata or {})
-            wanted["country_hint"] = "" if self.numbers.for_country(country) else self.numbers.ask_country
+            country = tracker.get_slot(Slot.COUNTRY)
+            wanted[Slot.EMERGENCY_NUMBER] = self.numbers.number_text(country, message.metadata or {})
+            wanted[Slot.COUNTRY_HINT] = "" if self.numbers.for_country(country) else self.numbers.ask_country
         return [SlotSet(name, value) for name, value in wanted.items() if tracker.get_slot(name) != value]
 
     @staticmethod
@@ -121,12 +122,12 @@ class TriageStatePolicy(Policy):
         reason: Optional[Text],
         signs: Optional[List[Text]],
     ) -> None:
-        current = tracker.get_slot("triage_level")
+        current = tracker.get_slot(Slot.TRIAGE_LEVEL)
         if LEVEL_RANK[level] > LEVEL_RANK.get(current, 0):
-            wanted["triage_level"] = level
-        wanted["triage_reason"] = reason or "default"
+            wanted[Slot.TRIAGE_LEVEL] = level
+        wanted[Slot.TRIAGE_REASON] = reason or "default"
         if reason in CLOT_REASONS or CLOT_SIGNS & set(signs or []):
-            wanted["clot_signs"] = True
+            wanted[Slot.CLOT_SIGNS] = True
 
     def next_action(self, tracker: DialogueStateTracker) -> Optional[Text]:
         """The action this policy insists on, if any (the clarifying question's turns only)."""

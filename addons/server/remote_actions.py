@@ -32,7 +32,7 @@ from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, cre
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import EventVerbosity
 
-from coach_names import ACTION_UNAVAILABLE
+from coach_names import Response
 
 if TYPE_CHECKING:
     from rasa.core.channels.channel import OutputChannel
@@ -95,8 +95,8 @@ class ResilientRemoteAction(RemoteAction):
         except Exception as error:  # noqa: BLE001 (any failure must still answer the person)
             # The type only: the error's text can hold the action server's reply, i.e. the conversation.
             logger.error("action '%s' failed (%s); the person was told to try again", self.name(), type(error).__name__)
-            draft = await nlg.generate(ACTION_UNAVAILABLE, tracker, output_channel.name())
-            return [create_bot_utterance({**(draft or {}), "utter_action": ACTION_UNAVAILABLE})]
+            draft = await nlg.generate(Response.ACTION_UNAVAILABLE, tracker, output_channel.name())
+            return [create_bot_utterance({**(draft or {}), "utter_action": Response.ACTION_UNAVAILABLE})]
 
 
 def install() -> None:

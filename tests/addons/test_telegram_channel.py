@@ -1,5 +1,6 @@
 """The Telegram channel against a local Bot API stand-in, with rasa run and the action server."""
 
+import asyncio
 import itertools
 import json
 import time
@@ -8,7 +9,8 @@ import urllib.request
 
 import pytest
 
-from addons.channels.telegram import MAX_CALLBACK_BYTES, split_message, to_html
+from addons.channels.telegram import MAX_CALLBACK_BYTES, TelegramOutput, split_message, to_html
+from addons.model.emergency_numbers import load_numbers
 
 from conftest import record_figure
 from helpers import ROOT, Assistant
@@ -29,6 +31,32 @@ def test_long_answers_are_split_under_the_limit():
     parts = split_message(text)
     assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
     assert " ".join(" ".join(parts).split()) == " ".join(text.split())
+
+
+def test_bold_belongs_to_each_message_not_to_the_output_all_chats_share():
+    """A long emergency answer stays bold in every part while another chat's plain answer goes out between them."""
+
+    class Bot:
+        sent = []
+
+        async def send_message(self, chat_id, body, **_):
+            self.sent.append((chat_id, body))
+            await asyncio.sleep(0)  # let the other chat's message in between the parts
+
+    output = TelegramOutput(Bot(), callbacks=None)
+    emergency = {
+        "text": "\n\n".join("call an ambulance " * 150 for _ in range(3)),
+        "utter_action": "utter_triage_emergency",
+    }
+    plain = {"text": "Stretching helps.", "utter_action": "utter_answer"}
+
+    async def both():
+        await asyncio.gather(output.send_response("telegram:1", emergency), output.send_response("telegram:2", plain))
+
+    asyncio.run(both())
+    first = [body for chat, body in Bot.sent if chat == "1"]
+    assert len(first) > 1 and all(body.startswith("<b>") for body in first)
+    assert [body for chat, body in Bot.sent if chat == "2"] == ["Stretching helps."]
 
 
 def test_telegram_credentials_only_add_the_telegram_channel():
@@ -152,7 +180,10 @@ class TestWebhook:
         ):
             update, chat = message_update(None, **kind)
             assert post(assistant, update) == 200
-            assert "I can only read text messages" in texts_to(stand_in, chat)
+            sent = texts_to(stand_in, chat)
+            assert "I can only read text messages" in sent
+            # The domain's text with the numbers of knowledge/emergency_numbers.yml filled in.
+            assert load_numbers().default in sent and "{" not in sent
 
     def test_unknown_commands_are_refused_and_cannot_reset_triage(self, telegram):
         assistant, stand_in = telegram
