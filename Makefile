@@ -56,6 +56,7 @@ test: lint validate train ## run the whole test suite (lint, validate, train onc
 	@scripts/system_packages.sh browser
 	@scripts/fetch_web_clients.sh
 	@scripts/system_packages.sh scaled
+	@echo "==> pytest: unit, evaluation on the blind sets, real servers, scaled profile, browser (about 20 min)"
 	@scripts/run_tests.sh $(PYTEST_ARGS)
 
 run: ## set everything up, train if needed, start the servers and print how to chat

@@ -20,7 +20,7 @@ SIDE_EFFECTS_INTENT = Intent.ASK_MEDICINE_SIDE_EFFECTS
 # A button's payload (/ask_follow_up{"entry": "<id>"}) names the entry itself; the NLU
 # never extracts this entity, and the channels let only the bot's own payloads through.
 ENTRY_ENTITY = "entry"
-# The knowledge ranking (addons/knowledge_ranker.py), used when the intent finds no entry:
+# The knowledge ranking (addons/model/knowledge_ranker.py), used when the intent finds no entry:
 # a winner at least this close and this far ahead is answered; candidates at least
 # RANKING_CLOSE and within RANKING_CHOICE_SPREAD of the best are offered as buttons.
 # Chosen on the training examples, never on a blind set.

@@ -30,12 +30,11 @@ async def delete_conversations(endpoints: Path, days: float, dry_run: bool, conv
     from rasa.core.utils import AvailableEndpoints
     from rasa.shared.core.domain import Domain
 
-    from addons.server.tracker_store import FailClosedSQLTrackerStore
+    from addons.server.tracker_store import unwrap_store
 
     available = AvailableEndpoints.read_endpoints(str(endpoints))
-    store = TrackerStore.create(available.tracker_store, Domain.load(str(ROOT / "domain.yml")))
-    store = getattr(store, "_tracker_store", store)
-    if not isinstance(store, FailClosedSQLTrackerStore):
+    store = unwrap_store(TrackerStore.create(available.tracker_store, Domain.load(str(ROOT / "domain.yml"))))
+    if store is None:
         raise SystemExit(f"error: {endpoints} does not use addons.server.tracker_store.FailClosedSQLTrackerStore")
     lock_store = LockStore.create(available.lock_store)
     chosen = [conversation] if conversation else store.idle_conversations(days)

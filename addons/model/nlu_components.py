@@ -326,7 +326,7 @@ class RedFlagDetector(StoredJsonComponent):
     Runs last: on a finding the intent becomes red_flag_<level> with confidence 1.0,
     overriding whatever the classifier (or the fallback) chose. Two detectors, the
     higher level wins: the curated patterns (knowledge/red_flags.yml) and the learned
-    red-flag classifier on the sentence encoder (addons/red_flag_classifier.py). DIET's
+    red-flag classifier on the sentence encoder (addons/model/red_flag_classifier.py). DIET's
     own red_flag_* prediction stays a safety net, unless the patterns saw the sign
     negated or asked about.
     """
@@ -334,7 +334,7 @@ class RedFlagDetector(StoredJsonComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            # sha256 prefix of knowledge/red_flags.yml + addons/red_flags.py; kept in
+            # sha256 prefix of knowledge/red_flags.yml + addons/model/red_flags.py; kept in
             # config.yml so that a changed pattern file retrains this component.
             "patterns_fingerprint": None,
             "classifier_safety_net_threshold": 0.8,
@@ -351,7 +351,7 @@ class RedFlagDetector(StoredJsonComponent):
             # asked about, supposed or past in the same message.
             "learned_sure_when_doubted": {"emergency": 0.6, "urgent": 0.8, "routine": 0.95},
             # Between these and the thresholds the classifier is unsure: when nothing else
-            # escalated, the assistant asks one short question (addons/triage_policy.py).
+            # escalated, the assistant asks one short question (addons/model/triage_policy.py).
             "unsure_from": {"emergency": 0.15, "urgent": 0.35},
             # The question asked, by the reason the classifier suspects (domain response
             # utter_triage_question, variant by the slot triage_question).

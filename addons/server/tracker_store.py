@@ -46,12 +46,14 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from coach_names import Response
+
 logger = logging.getLogger(__name__)
 
 # The response that confirms a deletion; saving it marks the conversation for deletion,
 # but only right after the assistant asked the question and the person answered it.
-FORGET_CONFIRMED_ACTION = "utter_conversation_deleted"
-FORGET_QUESTION_ACTION = "utter_confirm_forget_me"
+FORGET_CONFIRMED_ACTION = Response.CONVERSATION_DELETED
+FORGET_QUESTION_ACTION = Response.CONFIRM_FORGET_ME
 # How long a starting server waits for its database before it gives up.
 STARTUP_WAIT_SECONDS = float(os.environ.get("CRAMP_COACH_DB_STARTUP_WAIT", "15"))
 CONNECT_TIMEOUT_SECONDS = 5
@@ -248,10 +250,16 @@ def _raise_unavailable(error: Exception) -> None:
     raise ConversationStoreUnavailable(type(error).__name__) from error
 
 
+def unwrap_store(tracker_store: Any) -> Optional[FailClosedSQLTrackerStore]:
+    """Our store inside Rasa's wrappers (FailSafeTrackerStore, AwaitableTrackerStore), or None if it is not ours."""
+    if isinstance(tracker_store, FailSafeTrackerStore):
+        tracker_store = tracker_store._tracker_store
+    inner = getattr(tracker_store, "_tracker_store", tracker_store)  # AwaitableTrackerStore
+    return inner if isinstance(inner, FailClosedSQLTrackerStore) else None
+
+
 def fail_closed(tracker_store: Any) -> Optional[FailClosedSQLTrackerStore]:
     """Makes the agent's FailSafeTrackerStore raise instead of forgetting; returns our store."""
     if isinstance(tracker_store, FailSafeTrackerStore):
         tracker_store._on_tracker_store_error = _raise_unavailable
-        tracker_store = tracker_store._tracker_store
-    inner = getattr(tracker_store, "_tracker_store", tracker_store)  # AwaitableTrackerStore
-    return inner if isinstance(inner, FailClosedSQLTrackerStore) else None
+    return unwrap_store(tracker_store)

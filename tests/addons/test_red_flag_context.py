@@ -135,7 +135,7 @@ def test_numbness_is_new_even_when_the_cramps_are_old(rules):
 
 
 def test_the_reasons_a_message_doubts_are_those_of_the_signs_asked_about(rules):
-    """The learned detector must be sure to escalate for these (addons/nlu_components.py)."""
+    """The learned detector must be sure to escalate for these (addons/model/nlu_components.py)."""
     supposed = rules.detect("Hypothetically, if my toddler drank the liniment, who do we ring? It's up on a shelf.")
     assert supposed.level is None and "poisoning" in rules.doubted_reasons(supposed)
     # A negation removes only the sign it negates: no chest pain says nothing of breathlessness.
