@@ -9,8 +9,9 @@ import shutil
 import pytest
 import yaml
 
-from helpers import ROOT
 from scripts.train_model import TRAINING_INPUTS, data_fingerprint
+
+from helpers import ROOT
 
 NOT_TRAINED_ON = ("knowledge/entries.yml", "actions", "addons/channels", "addons/server")
 
