@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -97,6 +98,18 @@ class Assistant:
     def stop(self) -> None:
         for server in reversed(self.servers):
             server.stop()
+
+
+def copy_project(names: Any, target: Path) -> Path:
+    """A copy of these files and folders of the project under target (for tests that edit them)."""
+    for name in names:
+        source, copy = ROOT / name, target / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, copy)
+    return target
 
 
 def texts(messages: List[Dict[str, Any]]) -> str:

@@ -1,19 +1,17 @@
 """`make validate`'s project checks: each kind of broken project is caught and explained."""
 
-import shutil
-
 import pytest
 import yaml
 
 from scripts import check_project
 
-from helpers import ROOT
+from helpers import ROOT, copy_project
 
 
 @pytest.fixture
 def project(tmp_path):
     """A copy of the parts of the project the checks read."""
-    for name in (
+    names = (
         "domain.yml",
         "data",
         "knowledge",
@@ -21,14 +19,9 @@ def project(tmp_path):
         "addons",
         "tests/test_stories.yml",
         "tests/nlu_test.yml",
-    ):
-        source, target = ROOT / name, tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, target)
-    return tmp_path
+        "coach_names.py",
+    )
+    return copy_project(names, tmp_path)
 
 
 def edit_yaml(path, change):
@@ -106,3 +99,17 @@ def test_a_held_out_message_in_the_training_data_is_caught(project):
     edit_yaml(project / "data" / "nlu" / "prevention.yml", train_on_it)
     problems = check_project.check_held_out_not_trained(project)
     assert len(problems) == 1 and held_out in problems[0] and "data/nlu/prevention.yml" in problems[0]
+
+
+def test_a_name_the_code_uses_but_the_domain_lost_is_reported(project):
+    """Renaming a slot or response in domain.yml alone breaks the code that names it (coach_names.py)."""
+
+    def rename(document):
+        document["slots"]["triage_level_renamed"] = document["slots"].pop("triage_level")
+        document["responses"].pop("utter_only_text")
+
+    edit_yaml(project / "domain.yml", rename)
+    problems = check_project.check_shared_names(project)
+    assert any("Slot.TRIAGE_LEVEL = 'triage_level'" in p for p in problems)
+    assert any("Response.ONLY_TEXT = 'utter_only_text'" in p for p in problems)
+    assert check_project.check_shared_names(ROOT) == []

@@ -4,14 +4,12 @@
 restarts on the same model without training.
 """
 
-import shutil
-
 import pytest
 import yaml
 
 from scripts.train_model import TRAINING_INPUTS, data_fingerprint
 
-from helpers import ROOT
+from helpers import ROOT, copy_project
 
 NOT_TRAINED_ON = ("knowledge/entries.yml", "actions", "addons/channels", "addons/server")
 
@@ -19,14 +17,7 @@ NOT_TRAINED_ON = ("knowledge/entries.yml", "actions", "addons/channels", "addons
 @pytest.fixture()
 def project(tmp_path):
     """A copy of everything training reads, plus what it must not read."""
-    for name in (*TRAINING_INPUTS, *NOT_TRAINED_ON):
-        source, target = ROOT / name, tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, target)
-    return tmp_path
+    return copy_project((*TRAINING_INPUTS, *NOT_TRAINED_ON), tmp_path)
 
 
 def _edit_entries(project, change):
