@@ -1,0 +1,1 @@
+"""The commands `make` calls, run as `python -m scripts.<name>`."""
