@@ -5,6 +5,11 @@ Importing any of it makes custom-action calls time out, stay small and fail kind
 channels and the tracker store, before any action runs.
 """
 
+import warnings
+
 from addons.server import remote_actions
 
 remote_actions.install()
+# Sanic (loaded with Rasa) asks for every DeprecationWarning once, which floods each command
+# with notices from pyparsing, click and pkg_resources that nobody here can act on.
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"(?!addons|actions|scripts|devstack|bench)")

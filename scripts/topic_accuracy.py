@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import yaml
 
-from devstack.local_servers import InProcessAssistant, action_server
+from devstack.local_servers import InProcessAssistant
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "heldout"
@@ -69,31 +68,16 @@ def score_set(assistant: InProcessAssistant, path: Path) -> Tuple[Dict[str, floa
     return figures, misses
 
 
-def topic_figures(model: Path, sets: List[Path]) -> Tuple[Dict[str, float], List[str]]:
-    with tempfile.TemporaryDirectory() as logs:
-        server = action_server(Path(logs))
-        try:
-            assistant = InProcessAssistant(model, f"http://127.0.0.1:{server.port}/webhook")
-            figures: Dict[str, float] = {}
-            misses: List[str] = []
-            for path in sets:
-                set_figures, set_misses = score_set(assistant, path)
-                figures.update(set_figures)
-                misses += [f"[{path.stem}] {miss}" for miss in set_misses]
-            return figures, misses
-        finally:
-            server.stop()
-
-
 def main() -> int:
-    from scripts.evaluate import current_model
+    from scripts.evaluate import current_model, score_blind_sets
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path)
     parser.add_argument("--set", type=Path, action="append", help="a question set (default: all held out)")
     parser.add_argument("--misses", action="store_true", help="print every miss")
     args = parser.parse_args()
-    figures, misses = topic_figures((args.model or current_model()).resolve(), args.set or question_sets())
+    model = (args.model or current_model()).resolve()
+    figures, misses, _ = score_blind_sets(model, args.set or question_sets(), triage=[])
     for name, value in figures.items():
         print(f"{name}: {value:.3f}")
     if args.misses:
