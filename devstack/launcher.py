@@ -60,7 +60,6 @@ def answers(url: str) -> bool:
 
 def keep_running(log_dir: Path, must_all_live: List[Server], enough_alive: List[Server]) -> int:
     """Block until Ctrl-C (0) or until a server the stack cannot do without stops (1)."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         while all(s.process.poll() is None for s in must_all_live) and any(
             s.process.poll() is None for s in enough_alive
@@ -167,6 +166,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("profile", choices=["run", "shell", "scaled"])
     profile = parser.parse_args().profile
+    # A kill or a closed terminal unwinds like Ctrl-C, so every server started is stopped.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, lambda *_: sys.exit(0))
     try:
         return {"run": run, "shell": shell, "scaled": scaled}[profile]()
     except KeyboardInterrupt:  # during start-up: everything started is stopped on the way out
