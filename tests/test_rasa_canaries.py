@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 import rasa
 import rasa.core.actions.action as rasa_actions
-import rasa.core.actions.forms as rasa_forms
 import redis
 from jsonschema import ValidationError
 from rasa.core import run as rasa_run
@@ -148,14 +147,16 @@ def test_rasas_remote_action_still_raises_on_a_failed_call_so_we_can_apologise(r
     assert isinstance(events[0], BotUttered) and events[0].text
 
 
-def test_the_patch_reaches_slot_mapping_actions_but_not_forms():
-    """Rasa looks RemoteAction up at call time in action.py; forms.py bound its own at import."""
+def test_the_patch_reaches_slot_mapping_actions_and_the_domain_has_no_forms():
+    """Rasa looks RemoteAction up at call time in action.py. forms.py binds its own when it is
+    first imported, so whether a form would get ours depends on import order: the project has
+    no forms, and adding one means patching rasa.core.actions.forms too.
+    """
     endpoint = RecordingEndpoint({"events": [], "responses": []})
     extract = rasa_actions.ActionExtractSlots(endpoint)
     nlg = NaturalLanguageGenerator.create(None, DOMAIN)
     asyncio.run(extract._run_custom_action("action_x", CollectingOutputChannel(), nlg, long_tracker(), DOMAIN))
     assert [e["event"] for e in endpoint.requests[0]["json"]["tracker"]["events"]] == ["user"]
-    assert rasa_forms.RemoteAction is RasaRemoteAction  # unpatched: fine while the domain has no forms
     assert not DOMAIN.form_names
 
 
