@@ -1,6 +1,6 @@
 """Where a turn's time goes: cProfile of Rasa's message handling at turns 100-120 of one conversation.
 
-    .venv/bin/python bench/profile_turns.py [--model M] [--top 40]
+    .venv/bin/python -m bench.profile_turns [--model M] [--top 40]
 
 Loads the agent in this process (the project's tracker store on a temporary SQLite file,
 the real action server as a subprocess; endpoints.yml's stores), sends 130 messages of the benchmark's mix to one

@@ -1,6 +1,6 @@
 """A quick before/after figure for one change: single-person latency and latency by turn.
 
-    .venv/bin/python bench/turns.py [--model models/X.tar.gz] [--label after]
+    .venv/bin/python -m bench.turns [--model models/X.tar.gz] [--label after]
 
 Starts the action server and `rasa run` as `make run` does (project tracker store on a
 temporary SQLite file, rate limit off: the limiter is not what is measured), then sends

@@ -2,7 +2,7 @@
 
     make retention                      # CRAMP_COACH_RETENTION_DAYS, default 30
     make retention ARGS="--days 7 --dry-run"
-    .venv/bin/python scripts/retention.py --endpoints endpoints-scaled.yml --days 30
+    .venv/bin/python -m scripts.retention --endpoints endpoints-scaled.yml --days 30
     make retention ARGS="--conversation telegram:42"   # one conversation, now (a request by mail)
 
 A conversation is idle when its latest event is older than the period. Each one is
