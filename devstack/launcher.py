@@ -17,12 +17,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import List
 
-from devstack.local_servers import ROOT, SERVER_ENV, VENV_BIN, Server, action_server, rasa_server, web_server
+from devstack.local_servers import ROOT, SERVER_ENV, VENV_BIN, Server, action_server, answers, rasa_server, web_server
 from devstack.scaled_stack import Nginx, Postgres, Redis, rasa_instance, scaled_env
 
 LOGS = ROOT / "build" / "logs"
@@ -48,14 +47,6 @@ def chosen_model(train_if_missing: bool) -> Path:
         progress("training a model for the current data (about 4 min on 2 cores; log: build/logs/train.log)")
         model = train([])
     return model
-
-
-def answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=2)
-        return True
-    except OSError:
-        return False
 
 
 def keep_running(log_dir: Path, must_all_live: List[Server], enough_alive: List[Server]) -> int:

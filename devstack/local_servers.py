@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -31,6 +30,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """True when something answers this URL (URLError and connection errors are OSErrors)."""
+    try:
+        urllib.request.urlopen(url, timeout=2)
+        return True
+    except OSError:
+        return False
 
 
 class Server:
@@ -54,11 +62,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            try:
-                urllib.request.urlopen(url, timeout=2)
+            if answers(url):
                 return
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.5)
+            time.sleep(0.5)
         raise RuntimeError(f"{self.name} not ready after {timeout} s:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 40) -> str:

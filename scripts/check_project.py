@@ -18,8 +18,7 @@ from typing import Dict, Iterable, List, Set, Tuple
 
 import yaml
 
-import coach_names
-from coach_names import SAID_BY_CODE, CustomAction, Intent, Response, Slot, names_of
+from coach_names import LEVELS, SAID_BY_CODE, TRIAGE_RESPONSES, CustomAction, Intent, Response, Slot, names_of
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWER_ACTION = CustomAction.ANSWER_TOPIC
@@ -289,8 +288,8 @@ def check_shared_names(root: Path) -> List[str]:
                     f"coach_names.py: {namespace.__name__}.{attribute} = '{name}' is not in domain.yml: "
                     "rename it to match the domain or add it there"
                 )
-    for level in coach_names.LEVELS:
-        if coach_names.TRIAGE_RESPONSES.get(level) not in declared[Response]:
+    for level in LEVELS:
+        if TRIAGE_RESPONSES.get(level) not in declared[Response]:
             problems.append(f"coach_names.py: triage level '{level}' has no response in domain.yml")
     return problems
 
