@@ -55,11 +55,13 @@ fi
 
 # The project itself, editable: Rasa loads its components, stores and channels by module path.
 # (Replaces the cramp_coach.pth of older checkouts, which put the whole root on sys.path.)
+# Built in isolation with the setuptools pinned in pyproject.toml: a fresh venv's own
+# setuptools 65 cannot build it without `wheel`.
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 rm -f "$site/cramp_coach.pth"
 project_stamp="$VENV/.project-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$project_stamp" ] || ! "$VENV/bin/python" -c 'import addons.model, devstack, coach_names' 2>/dev/null; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
   rm -f "$VENV"/.project-*
   touch "$project_stamp"
 fi
