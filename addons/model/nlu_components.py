@@ -119,16 +119,36 @@ _AGE = re.compile(
 OLDER_FROM, CHILD_UNTIL = 65, 17
 
 
-def age_population(text: Text) -> Optional[Tuple[Text, int, int]]:
-    """(population, start, end) for an age said in numbers that places a person in one."""
+def stated_ages(text: Text) -> List[Tuple[int, int, int]]:
+    """(age, start, end) for every age said in numbers."""
+    ages = []
     for match in _AGE.finditer(text):
         number = next(int(group) for group in match.groups() if group)
-        age = number * 10 if match.group(5) else number
+        ages.append((number * 10 if match.group(5) else number, match.start(), match.end()))
+    return ages
+
+
+def age_population(text: Text) -> Optional[Tuple[Text, int, int]]:
+    """(population, start, end) for an age said in numbers that places a person in one."""
+    for age, start, end in stated_ages(text):
         if age >= OLDER_FROM:
-            return "elderly", match.start(), match.end()
+            return "elderly", start, end
         if 0 < age <= CHILD_UNTIL:
-            return "children", match.start(), match.end()
+            return "children", start, end
     return None
+
+
+# "my son is 24", "our daughter (36)": a son or daughter, grown up; not a question about children.
+_KIN = re.compile(r"^(?:my |our |his |her )?(?:son|sons|daughter|daughters|boy|girl|grandson|granddaughter|grandchild)$", re.I)
+
+
+def _grown_up_kin(text: Text, entity: Dict[Text, Any]) -> bool:
+    if entity.get(ENTITY_ATTRIBUTE_TYPE) != POPULATION_ENTITY or entity.get("value") != "children":
+        return False
+    if not _KIN.match(text[entity.get("start", 0) : entity.get("end", 0)].strip()):
+        return False
+    ages = [age for age, _, _ in stated_ages(text)]
+    return bool(ages) and min(ages) > CHILD_UNTIL
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -136,11 +156,16 @@ class AgePopulation(StatelessComponent):
     """Adds a `population` entity for an age given in numbers, when no word gave one.
 
     The vocabulary knows "elderly" and "my son"; people write "my dad is 82" or "he's 8".
+    A son or daughter whose age makes them an adult ("my son is 24") is not a child.
     """
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             entities = message.get(ENTITIES) or []
+            grown_up = [e for e in entities if not _grown_up_kin(message.get(TEXT) or "", e)]
+            if len(grown_up) != len(entities):
+                entities = grown_up
+                message.set(ENTITIES, entities, add_to_output=True)
             if any(e.get(ENTITY_ATTRIBUTE_TYPE) == POPULATION_ENTITY for e in entities):
                 continue
             found = age_population(message.get(TEXT) or "")
