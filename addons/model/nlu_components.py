@@ -139,7 +139,9 @@ def age_population(text: Text) -> Optional[Tuple[Text, int, int]]:
 
 
 # "my son is 24", "our daughter (36)": a son or daughter, grown up; not a question about children.
-_KIN = re.compile(r"^(?:my |our |his |her )?(?:son|sons|daughter|daughters|boy|girl|grandson|granddaughter|grandchild)$", re.I)
+_KIN = re.compile(
+    r"^(?:my |our |his |her )?(?:son|sons|daughter|daughters|boy|girl|grandson|granddaughter|grandchild)$", re.I
+)
 
 
 def _grown_up_kin(text: Text, entity: Dict[Text, Any]) -> bool:
