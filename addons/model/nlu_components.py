@@ -106,14 +106,15 @@ class StatelessComponent(GraphComponent):
 
 
 POPULATION_ENTITY = "population"
-# An age said in numbers: "my dad is 82", "I'm 68", "54F", "my 7yo", "in her 80s".
+# An age said in numbers: "my dad is 82", "I'm 68", "54F", "my 7yo", "in her 80s", "my son (24)".
 _AGE = re.compile(
     r"\b(\d{1,3})\s*-?\s*(?:years?|yrs?|yr|y)\s*-?\s*olds?\b"
     r"|\b(\d{1,3})\s*(?:yo|y/o|y\.o\.)\b"
     r"|\b(\d{2})\s?[mf]\b"
     r"|\b(?:i'?m|i am|he'?s|he is|she'?s|she is|is|aged|age|turned|turning)\s+(\d{1,3})\b"
     r"(?!\s*(?:weeks?|wks?|months?|days?|nights?|hours?|hrs?|minutes?|mins?|mg|kg|lbs?|k|km|miles?|%|times|x|cm))"
-    r"|\bin (?:his|her|my|their|our) ([6-9])0s\b",
+    r"|\bin (?:his|her|my|their|our) ([6-9])0s\b"
+    r"|(?:\b(?:son|daughter|husband|wife|dad|mum|mom|father|mother|partner|he|she)\s*)\((\d{1,2})\)",
     re.IGNORECASE,
 )
 OLDER_FROM, CHILD_UNTIL = 65, 17

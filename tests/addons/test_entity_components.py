@@ -8,7 +8,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from addons.model.nlu_components import FigurativeBodyPart, NegatedPopulation, age_population
+from addons.model.nlu_components import AgePopulation, FigurativeBodyPart, NegatedPopulation, age_population
 
 CONFIG = Path(__file__).resolve().parents[2] / "config.yml"
 
@@ -61,6 +61,24 @@ def test_an_age_in_numbers_gives_the_population(text, expected):
     assert (found[0] if found else None) == expected
 
 
+@pytest.mark.parametrize(
+    "text, said, expected",
+    [
+        ("my son is 24 and gets cramps after roofing all day", "son", []),
+        ("our daughter (36) cramps every night", "daughter", []),
+        ("my son is 9 and wakes crying with calf pain", "son", ["children"]),
+        ("my daughter gets cramps at night, why", "daughter", ["children"]),
+        ("my son is 24, our grandad is 80, both cramp", "son", ["elderly"]),
+    ],
+)
+def test_a_grown_up_son_or_daughter_is_not_a_child(text, said, expected):
+    start = text.index(said)
+    entity = {"entity": "population", "value": "children", "start": start, "end": start + len(said)}
+    message = Message(data={"text": text, "entities": [entity]})
+    AgePopulation().process([message])
+    assert [e["value"] for e in message.get("entities")] == expected
+
+
 @pytest.fixture(scope="module")
 def figurative_body_part():
     """The component as config.yml configures it."""
@@ -94,6 +112,13 @@ def body_parts_after(component, text: str, said: str) -> list:
         ("is it better to sleep with my feet dangling off the bed", "feet"),
         ("do bed socks on my feet stop cramps", "feet"),
         ("pull my toes towards me or away when my calf goes", "toes"),
+        ("is my body short of some mineral, is that why I cramp", "body"),
+        ("why always the calves and never my arms or back", "arms"),
+        ("why always the calves and never my arms or back", "back"),
+        ("had the contraceptive implant put in my arm and now my legs cramp", "arm"),
+        ("he has a big belly, could it press on something and cause cramps", "belly"),
+        ("slipped disc in my lower back years ago, could that be why my calf cramps", "back"),
+        ("he sleeps in the recliner because of his back and cramps at night", "back"),
     ],
 )
 def test_a_body_part_in_a_figure_of_speech_is_dropped(figurative_body_part, text, said):
@@ -108,6 +133,8 @@ def test_a_body_part_in_a_figure_of_speech_is_dropped(figurative_body_part, text
         ("my toes curl up and cramp at night", "toes"),
         ("cramp in the sole of my foot", "foot"),
         ("my toes cramp under the duvet every night", "toes"),
+        ("cramps all over my body at night", "all over"),
+        ("not in my legs but in my arms, why?", "arms"),
     ],
 )
 def test_a_body_part_where_the_cramp_is_stays(figurative_body_part, text, said):
