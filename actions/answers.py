@@ -245,6 +245,9 @@ class ActionAnswerTopic(Action):
             return None
         if intent in MORE_INTENTS | WHY_INTENTS:
             kind = self.knowledge.follow_up_kind(text, previous.id, referring_only=True)
+            # "what will they do there?" after seeing a doctor: a why-question in form only.
+            if kind is None and intent in self.knowledge.route_intents and _refers_back(text):
+                kind = self.knowledge.follow_up_kind(text, previous.id)
         elif intent in self.knowledge.route_intents and _refers_back(text):
             kind = self.knowledge.follow_up_kind(text, previous.id)
         else:
