@@ -268,6 +268,10 @@ def test_a_deletion_confirmation_nobody_asked_for_without_a_likely_meaning_asks_
         ("medication_painkillers", "so what does actually help then", "medications"),
         ("prevention", "what else helps", "prevention"),
         ("causes_medication", "which other drugs do this", "causes_medication"),
+        # What next when what was answered does not help; whether a medicine taken is the cause.
+        ("prognosis", "and if they dont stop?", "when_to_see_doctor"),
+        ("exercises", "ok and if none of that works?", "when_to_see_doctor"),
+        ("causes_elderly", "could it be one of his pills?", "causes_medication"),
     ],
 )
 def test_a_follow_up_with_nothing_new_asks_its_kind_of_question_about_the_same_people(previous, text, expected):
@@ -290,6 +294,8 @@ def test_a_follow_up_with_nothing_new_asks_its_kind_of_question_about_the_same_p
             "medication_painkillers",
         ),  # phone apostrophe
         ("ask_more", "quinine", "what else can i do", "prevention"),
+        # Why-shaped, but pointing back at the doctor just suggested.
+        ("ask_prognosis", "when_to_see_doctor", "what will they do there", "diagnosis"),
     ],
 )
 def test_a_short_message_that_only_makes_sense_about_the_last_answer_is_read_as_its_follow_up(
