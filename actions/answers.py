@@ -243,15 +243,13 @@ class ActionAnswerTopic(Action):
         text = latest.get("text") or ""
         if previous is None or intent is None or _entities(latest) or len(text.split()) > FOLLOW_UP_MAX_WORDS:
             return None
+        kind = None
         if intent in MORE_INTENTS | WHY_INTENTS:
             kind = self.knowledge.follow_up_kind(text, previous.id, referring_only=True)
-            # "what will they do there?" after seeing a doctor: a why-question in form only.
-            if kind is None and intent in self.knowledge.route_intents and _refers_back(text):
-                kind = self.knowledge.follow_up_kind(text, previous.id)
-        elif intent in self.knowledge.route_intents and _refers_back(text):
+        # A question that points back, why-shaped ones included ("what will they do there?"
+        # after seeing a doctor), is read with every kind.
+        if kind is None and intent in self.knowledge.route_intents and _refers_back(text):
             kind = self.knowledge.follow_up_kind(text, previous.id)
-        else:
-            return None
         if kind is None:
             return None
         entry = self._follow_up(previous, {}, tracker.get_slot(Slot.POPULATION), latest, _ranking_scores(latest), kind)

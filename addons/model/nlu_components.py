@@ -164,14 +164,15 @@ class AgePopulation(StatelessComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            text = message.get(TEXT) or ""
             entities = message.get(ENTITIES) or []
-            grown_up = [e for e in entities if not _grown_up_kin(message.get(TEXT) or "", e)]
-            if len(grown_up) != len(entities):
-                entities = grown_up
+            kept = [e for e in entities if not _grown_up_kin(text, e)]
+            if len(kept) != len(entities):
+                entities = kept
                 message.set(ENTITIES, entities, add_to_output=True)
             if any(e.get(ENTITY_ATTRIBUTE_TYPE) == POPULATION_ENTITY for e in entities):
                 continue
-            found = age_population(message.get(TEXT) or "")
+            found = age_population(text)
             if found:
                 value, start, end = found
                 entity = {
